@@ -1,0 +1,1 @@
+console.log("fer: CLI not written yet");

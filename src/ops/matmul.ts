@@ -1,0 +1,84 @@
+import matmulWgsl from '../../shaders/matmul.wgsl';
+import { checkRank, checkShape, checkTensors } from '../backend/checks.ts';
+import { cpuData, type Floats } from '../backend/cpu.ts';
+import { empty } from '../backend/create.ts';
+import { FerError } from '../backend/errors.ts';
+import { formatShape, type Tensor } from '../backend/tensor.ts';
+import { gpuOf } from '../backend/webgpu/backend.ts';
+import { gemmGrid, gemmKernel, gemmTiles } from '../backend/webgpu/gemm.ts';
+import { packParams, u32 } from '../backend/webgpu/kernel.ts';
+
+export interface MatmulOptions {
+  /** Use Aᵀ: A is stored K×M. */
+  transA?: boolean;
+  /** Use Bᵀ: B is stored N×K. */
+  transB?: boolean;
+  /** N values added to every row of the result. */
+  bias?: Tensor | null;
+}
+
+// ---- shapes ----
+
+export function matmulDims(a: readonly number[], b: readonly number[], o: MatmulOptions): { M: number; N: number; K: number } {
+  const [M, K] = o.transA ? [a[1], a[0]] : [a[0], a[1]];
+  const [Kb, N] = o.transB ? [b[1], b[0]] : [b[0], b[1]];
+  if (K !== Kb) {
+    const ta = o.transA ? 'ᵀ' : '';
+    const tb = o.transB ? 'ᵀ' : '';
+    throw new FerError(`matmul: A${ta} is ${M}×${K} but B${tb} is ${Kb}×${N} (A ${formatShape(a)}, B ${formatShape(b)}): inner sizes differ`);
+  }
+  return { M, N, K };
+}
+
+// ---- CPU reference: C[m,n] = bias[n] + Σ_k A(m,k)·B(k,n) ----
+
+export function matmulRef(
+  a: Floats, b: Floats, bias: Floats | null, c: Floats,
+  M: number, N: number, K: number, transA = false, transB = false,
+): void {
+  const A = (m: number, k: number) => (transA ? a[k * M + m] : a[m * K + k]);
+  if (transB) {
+    // B is N×K: each output is a dot product of two rows read front to back.
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = bias ? bias[n] : 0;
+        for (let k = 0; k < K; k++) s += A(m, k) * b[n * K + k];
+        c[m * N + n] = s;
+      }
+    }
+    return;
+  }
+  // B is K×N: add A(m,k) times row k of B into row m of C, so the inner loop runs along rows.
+  for (let m = 0; m < M; m++) {
+    const row = m * N;
+    for (let n = 0; n < N; n++) c[row + n] = bias ? bias[n] : 0;
+    for (let k = 0; k < K; k++) {
+      const amk = A(m, k);
+      if (amk === 0) continue;
+      const brow = k * N;
+      for (let n = 0; n < N; n++) c[row + n] += amk * b[brow + n];
+    }
+  }
+}
+
+// ---- the op ----
+
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const bias = options.bias ?? null;
+  checkTensors('matmul', { a, b, bias });
+  checkRank('matmul', 'a', a, 2, '(a matrix)');
+  checkRank('matmul', 'b', b, 2, '(a matrix)');
+  const { M, N, K } = matmulDims(a.shape, b.shape, options);
+  if (bias) checkShape('matmul', 'bias', bias, [N], 'one per output column');
+  const c = empty([M, N], a.backend);
+  if (a.backend === 'cpu') {
+    matmulRef(cpuData(a), cpuData(b), bias && cpuData(bias), cpuData(c), M, N, K, options.transA, options.transB);
+    return c;
+  }
+  const gpu = gpuOf(a);
+  const tiles = gemmTiles(gpu);
+  const kernel = gemmKernel('matmul', matmulWgsl, tiles, ['read', 'read', 'read', 'write']);
+  const params = packParams([u32(M), u32(N), u32(K), u32(options.transA ? 1 : 0), u32(options.transB ? 1 : 0), u32(bias ? 1 : 0)]);
+  gpu.run(kernel, [a, b, bias ?? gpu.placeholder, c], params, gemmGrid(M, N, tiles));
+  return c;
+}
