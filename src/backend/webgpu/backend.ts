@@ -120,10 +120,20 @@ export class WebGpuBackend implements Backend {
     return s.buffer;
   }
 
-  /** Records one kernel launch; bindings 1.. are the tensors' buffers in order. */
-  run(kernel: Kernel, tensors: readonly (Tensor | GPUBuffer)[], params: Uint8Array, grid: readonly [number, number?, number?]): void {
+  /**
+   * Records one kernel launch; bindings 1.. are the tensors' buffers in order. Params that
+   * change on every call (an optimizer's step count) should be `transient`: their uniform
+   * buffer is freed after the next submit instead of cached.
+   */
+  run(
+    kernel: Kernel,
+    tensors: readonly (Tensor | GPUBuffer)[],
+    params: Uint8Array,
+    grid: readonly [number, number?, number?],
+    transient = false,
+  ): void {
     const buffers = tensors.map((t) => (t instanceof Tensor ? this.bufferOf(t) : t));
-    this.runBuffers(kernel, buffers, params, grid);
+    this.runBuffers(kernel, buffers, params, grid, transient);
   }
 
   /** A small buffer to bind where a kernel's optional input (a bias, say) is absent. */
@@ -132,7 +142,13 @@ export class WebGpuBackend implements Backend {
     return this.#placeholder;
   }
 
-  runBuffers(kernel: Kernel, buffers: readonly GPUBuffer[], params: Uint8Array, grid: readonly [number, number?, number?]): void {
+  runBuffers(
+    kernel: Kernel,
+    buffers: readonly GPUBuffer[],
+    params: Uint8Array,
+    grid: readonly [number, number?, number?],
+    transient = false,
+  ): void {
     if (this.#lost) throw new FerError(`the GPU device was lost: ${this.#lost}`);
     if (buffers.length !== kernel.bindings.length) {
       throw new Error(`${kernel.key}: ${buffers.length} buffers for ${kernel.bindings.length} bindings`);
@@ -142,7 +158,8 @@ export class WebGpuBackend implements Backend {
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxDim || y > maxDim || z > maxDim) throw new Error(`${kernel.key}: grid [${x},${y},${z}] exceeds ${maxDim} per dimension`);
     const { pipeline, layout } = this.#pipeline(kernel);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.#uniform(kernel.key, params) } }];
+    const uniform = transient ? this.#transientUniform(params) : this.#uniform(kernel.key, params);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
     buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
     const bindGroup = this.device.createBindGroup({ layout, entries });
     this.#encoder ??= this.device.createCommandEncoder();
@@ -237,6 +254,19 @@ export class WebGpuBackend implements Backend {
     return p;
   }
 
+  #newUniform(params: Uint8Array): GPUBuffer {
+    const buf = this.device.createBuffer({ size: params.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+    new Uint8Array(buf.getMappedRange()).set(params);
+    buf.unmap();
+    return buf;
+  }
+
+  #transientUniform(params: Uint8Array): GPUBuffer {
+    const buf = this.#newUniform(params);
+    this.#retired.push(buf);
+    return buf;
+  }
+
   /** Uniform buffers are cached by content: a layer's parameters repeat every step. */
   #uniform(key: string, params: Uint8Array): GPUBuffer {
     const id = `${key}|${Array.from(params).join(',')}`;
@@ -246,9 +276,7 @@ export class WebGpuBackend implements Backend {
       this.#uniforms.set(id, buf);
       return buf;
     }
-    buf = this.device.createBuffer({ size: params.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
-    new Uint8Array(buf.getMappedRange()).set(params);
-    buf.unmap();
+    buf = this.#newUniform(params);
     this.#uniforms.set(id, buf);
     if (this.#uniforms.size > UNIFORM_CACHE) {
       const [oldest, old] = this.#uniforms.entries().next().value as [string, GPUBuffer];
