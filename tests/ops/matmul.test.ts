@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../src/backend/create.ts';
-import { REGISTER_TILES, setGemmTiles, SHARED_TILES } from '../../src/backend/webgpu/gemm.ts';
+import { gemmCpu, REGISTER_TILES, setGemmTiles, SHARED_TILES } from '../../src/ops/gemm.ts';
 import { matmul, matmulRef } from '../../src/ops/matmul.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
 import { gpu } from '../support/gpu.ts';
@@ -81,4 +81,21 @@ describe('matmul: bad input', () => {
     const b = tensor(randomArray(6), [3, 2], 'webgpu');
     expect(() => matmul(a, b)).toThrow(/b is on webgpu but a is on cpu/);
   });
+});
+
+describe('gemmCpu: the blocked CPU product against the plain reference', () => {
+  for (const [M, N, K] of SHAPES) {
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}, with offsets and accumulation`, () => {
+        const a = randomArray(M * K + 3);
+        const b = randomArray(K * N + 5);
+        const want = new Float64Array(M * N);
+        matmulRef(toF64(a.subarray(3)), toF64(b.subarray(5)), null, want, M, N, K, transA, transB);
+        const c = new Float32Array(M * N + 2).fill(0.5);
+        gemmCpu(M, N, K, { data: a, offset: 3, trans: transA }, { data: b, offset: 5, trans: transB }, c, 2, true);
+        expectClose(c.subarray(2), want.map((v) => v + 0.5), 1e-5, 'gemmCpu');
+        expect(c[0]).toBe(0.5);
+      });
+    }
+  }
 });
