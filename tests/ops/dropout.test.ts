@@ -81,7 +81,7 @@ describe('dropout: WebGPU against the CPU twin', () => {
   // Same hash, and x·scale is one correctly rounded float32 product on both sides: bit-identical.
   for (const [shape, rate] of [[[1], 0.5], [[7], 0.3], [[1, 3, 5, 5], 0.5], [[2, 8, 12, 12], 0.25], [[70_001], 0.9]] as const) {
     it.skipIf(!gpu)(`shape [${shape.join(',')}], rate ${rate}: same mask and values, forward and backward`, async () => {
-      const n = shape.reduce((a, b) => a * b, 1);
+      const n = shape.reduce((a: number, b: number) => a * b, 1);
       const x = randomArray(n);
       const dy = randomArray(n);
       const seed = randomSeed();
