@@ -59,3 +59,19 @@ export class Random {
     }
   }
 }
+
+/**
+ * Derives a seed from several integers (run seed, epoch, batch, purpose), so each batch's
+ * augmentation and each step's dropout can be replayed on its own: a resumed run repeats the
+ * exact numbers an uninterrupted one would have drawn.
+ */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x01000193) >>> 0;
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d) >>> 0;
+    h ^= h >>> 12;
+  }
+  return h >>> 0;
+}
