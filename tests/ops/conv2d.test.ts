@@ -166,7 +166,7 @@ describe('conv2d: WebGPU against the CPU reference', () => {
           const { g, opts, xShape, wShape, yShape } = setup(c);
           const size = (s: number[]) => s.reduce((a, b) => a * b);
           const x = randomArray(size(xShape));
-          const w = randomArray(wShape.reduce((a, b) => a * b));
+          const w = randomArray(size(wShape));
           const bias = i % 2 === 0 ? randomArray(g.K) : null;
           const dy = randomArray(size(yShape));
           const on = (be: 'cpu' | 'webgpu') => ({
