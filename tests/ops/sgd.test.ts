@@ -27,7 +27,7 @@ function handWrittenSgd(p0: Float64Array, grads: Float64Array[], o: Omit<SgdOpti
   let buf: Float64Array | null = null;
   grads.forEach((grad, t) => {
     const g = grad.map((gi, i) => gi + wd * p[i]);
-    let d = g;
+    let d: Float64Array = g;
     if (mu !== 0) {
       buf = buf === null ? g.slice() : buf.map((b, i) => mu * b + g[i]);
       d = o.nesterov ? g.map((gi, i) => gi + mu * buf![i]) : buf;
