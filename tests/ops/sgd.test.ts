@@ -85,6 +85,22 @@ describe('sgd: WebGPU against the CPU twin after 3 steps', () => {
     }
   }
 
+  it.skipIf(!gpu)('per-step parameters go through transient uniforms: 100 steps add no live GPU buffers', async () => {
+    const n = 300;
+    const [param, v] = [tensor(randomArray(n), [n], 'webgpu'), zeros([n], 'webgpu')];
+    const stepOnce = (step: number) => {
+      const g = tensor(randomArray(n), [n], 'webgpu');
+      sgdUpdate(param, g, v, { lr: 0.001 * (1 + step), momentum: 0.9 });
+      g.dispose();
+    };
+    stepOnce(1);
+    await gpu!.sync();
+    const before = gpu!.liveBuffers;
+    for (let step = 2; step <= 101; step++) stepOnce(step);
+    await gpu!.sync();
+    expect(gpu!.liveBuffers).toBe(before);
+  });
+
   it.skipIf(!gpu)('the velocity matches too, and the 2-D grid covers every element', async () => {
     // at most 3 workgroups per dimension: 2000 elements (8 groups) run on a 3×3 grid
     const n = 2000;
