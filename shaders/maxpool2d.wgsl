@@ -1,0 +1,117 @@
+// maxpool2d.wgsl: 2-D max pooling over each channel's plane, NCHW, and its gradient.
+//
+//   forward:  y[n,c,oh,ow] = max over the size×size window whose top-left input pixel is
+//             (oh·stride − padTop, ow·stride − padLeft); cells outside the image (the 'same'
+//             padding) are skipped, so they never win. Every window holds at least one real cell.
+//   backward: dx[n,c,ih,iw] = Σ dy[n,c,oh,ow] over the windows whose argmax is (ih, iw).
+//
+// The argmax of a window is its FIRST maximum in row-major window order (a strict > while
+// scanning), the rule the CPU reference uses too, so both route a tied window's gradient alike.
+//
+// forward: one invocation per output, 256 per workgroup on the 2-D grid; size² loads per output.
+// backward, without atomics: one invocation per INPUT element. It visits every window that
+//   contains its pixel (⌈size/stride⌉² of them at most), recomputes that window's argmax from x
+//   and adds the window's dy if the argmax is its own pixel. Overlapping windows (stride < size)
+//   need nothing special. Work per input: up to ⌈size/stride⌉²·size² loads of x (4 windows × 4
+//   cells for 2×2/2: each x is read once per window anyway). Windows are visited in row-major
+//   (oh, ow) order, the order the CPU reference adds them in. No workgroup memory in either.
+
+struct Params {
+  n: u32,
+  c: u32,
+  h: u32,
+  w: u32,
+  size: u32,
+  stride: u32,
+  oh: u32,
+  ow: u32,
+  pad_top: u32,
+  pad_left: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+// forward bindings
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+// The flat index in x of the window's first maximum; `plane` is the offset of its (n, c) plane.
+fn window_argmax(plane: u32, oh: u32, ow: u32) -> u32 {
+  let top = i32(oh * p.stride) - i32(p.pad_top);
+  let left = i32(ow * p.stride) - i32(p.pad_left);
+  var best = 0u;
+  var best_v = 0.0;
+  var found = false;
+  for (var r = 0; r < i32(p.size); r++) {
+    let ih = top + r;
+    if (ih < 0 || ih >= i32(p.h)) {
+      continue;
+    }
+    for (var s = 0; s < i32(p.size); s++) {
+      let iw = left + s;
+      if (iw < 0 || iw >= i32(p.w)) {
+        continue;
+      }
+      let i = plane + u32(ih) * p.w + u32(iw);
+      let v = x[i];
+      if (!found || v > best_v) {
+        best = i;
+        best_v = v;
+        found = true;
+      }
+    }
+  }
+  return best;
+}
+
+@compute @workgroup_size(256)
+fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * 256u;
+  let per_plane = p.oh * p.ow;
+  if (o >= p.n * p.c * per_plane) {
+    return;
+  }
+  let nc = o / per_plane;
+  let rest = o - nc * per_plane;
+  let oh = rest / p.ow;
+  let ow = rest - oh * p.ow;
+  y[o] = x[window_argmax(nc * p.h * p.w, oh, ow)];
+}
+
+// backward bindings: the forward input x stays at binding 1 (window_argmax reads it), then the
+// output gradient and the input gradient
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+@compute @workgroup_size(256)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  let per_plane = p.h * p.w;
+  if (i >= p.n * p.c * per_plane) {
+    return;
+  }
+  let nc = i / per_plane;
+  let rest = i - nc * per_plane;
+  let ih = i32(rest / p.w);
+  let iw = i32(rest - u32(ih) * p.w);
+  // Window oh covers rows oh·stride − padTop … oh·stride − padTop + size − 1, so it contains ih
+  // when (ih + padTop − size + 1)/stride ≤ oh ≤ (ih + padTop)/stride.
+  let st = i32(p.stride);
+  let sz = i32(p.size);
+  let row = ih + i32(p.pad_top);
+  let col = iw + i32(p.pad_left);
+  let oh0 = max(row - sz + st, 0) / st;   // ⌈(row − size + 1)/stride⌉ clamped at 0
+  let oh1 = min(row / st, i32(p.oh) - 1);
+  let ow0 = max(col - sz + st, 0) / st;
+  let ow1 = min(col / st, i32(p.ow) - 1);
+  let plane = nc * per_plane;
+  var sum = 0.0;
+  for (var oh = oh0; oh <= oh1; oh++) {
+    for (var ow = ow0; ow <= ow1; ow++) {
+      if (window_argmax(plane, u32(oh), u32(ow)) == i) {
+        sum += dy[(nc * p.oh + u32(oh)) * p.ow + u32(ow)];
+      }
+    }
+  }
+  dx[i] = sum;
+}
