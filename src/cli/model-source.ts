@@ -1,0 +1,28 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FerError } from '../backend/errors.ts';
+import type { BackendName } from '../backend/tensor.ts';
+import { modelFromBytes, type LoadedModel } from '../nn/model-file.ts';
+
+/** The model `fer predict` and `fer serve` use when none is named. */
+export const SHIPPED_MODEL = fileURLToPath(new URL('../../models/fer.safetensors', import.meta.url));
+
+/** A model file, or a run folder (its best.safetensors, else its model.safetensors). */
+export function resolveModelPath(arg: string | undefined): string {
+  const path = arg ?? SHIPPED_MODEL;
+  if (!existsSync(path)) {
+    if (arg === undefined) throw new FerError(`no model given and the shipped model ${path} is missing: pass --model FILE or train one with \`fer train\``);
+    throw new FerError(`model not found: ${path}`);
+  }
+  if (statSync(path).isDirectory()) {
+    for (const f of ['best.safetensors', 'model.safetensors']) if (existsSync(join(path, f))) return join(path, f);
+    throw new FerError(`${path}: a folder without best.safetensors or model.safetensors (not a run folder?)`);
+  }
+  return path;
+}
+
+export function loadModelFile(arg: string | undefined, backend: BackendName): LoadedModel & { path: string } {
+  const path = resolveModelPath(arg);
+  return { ...modelFromBytes(new Uint8Array(readFileSync(path)), path, backend), path };
+}

@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { Random } from '../backend/random.ts';
+import { createModel } from '../nn/models.ts';
+import type { Sequential } from '../nn/sequential.ts';
+
+export const SUMMARY_HELP = `fer summary [--model seed|small|FILE]
+
+Prints the model's layers as Keras does: name and type, output shape, parameter count,
+then the totals (trainable and non-trainable) and the multiply-adds per image.`;
+
+export function formatSummary(model: Sequential): string {
+  const s = model.summary();
+  const n = (v: number) => v.toLocaleString('en-US');
+  const rows = s.rows.map((r) => [`${r.name} (${r.type})`, `(None, ${r.outputShape.join(', ')})`, n(r.params)]);
+  const w0 = Math.max(24, ...rows.map((r) => r[0].length)) + 2;
+  const w1 = Math.max(20, ...rows.map((r) => r[1].length)) + 2;
+  const width = w0 + w1 + 12;
+  const line = (c: string) => c.repeat(width);
+  return [
+    `Model: "${model.name}"   input (None, ${model.inputShape.join(', ')})`,
+    line('─'),
+    `${'Layer (type)'.padEnd(w0)}${'Output Shape'.padEnd(w1)}${'Param #'.padStart(12)}`,
+    line('═'),
+    ...rows.map((r) => `${r[0].padEnd(w0)}${r[1].padEnd(w1)}${r[2].padStart(12)}`),
+    line('═'),
+    `Total params: ${n(s.total)}`,
+    `Trainable params: ${n(s.trainable)}`,
+    `Non-trainable params: ${n(s.nonTrainable)}`,
+    line('─'),
+    `Multiply-adds per image: ${n(s.macs)} (${((2 * s.macs) / 1e9).toFixed(2)} GFLOP forward)`,
+  ].join('\n');
+}
+
+export async function summaryCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { model: { type: 'string', default: 'seed' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) return void console.log(SUMMARY_HELP);
+  const name = values.model!;
+  let model: Sequential;
+  if (name === 'seed' || name === 'small') model = createModel(name).build(new Random(0), 'cpu');
+  else model = (await import('./model-source.ts')).loadModelFile(name, 'cpu').model;
+  console.log(formatSummary(model));
+}

@@ -1,0 +1,80 @@
+import { tensor } from '../backend/create.ts';
+import { keep } from '../backend/scope.ts';
+import { FerError } from '../backend/errors.ts';
+import type { Random } from '../backend/random.ts';
+import type { BackendName, Shape, Tensor } from '../backend/tensor.ts';
+import { matmul } from '../ops/matmul.ts';
+import { sumChannels } from '../ops/reduce.ts';
+import { relu, reluBackward } from '../ops/relu.ts';
+import { glorotUniform, Layer, need, type ForwardContext, type LayerConfig, type Param } from './layer.ts';
+
+export interface DenseOptions {
+  units: number;
+  activation?: 'relu' | null;
+}
+
+/** A fully connected layer: y = x·Wᵀ + b, W stored [units, inputs] (PyTorch's layout). */
+export class Dense extends Layer {
+  readonly type = 'Dense';
+  readonly opts: Required<DenseOptions>;
+  weight: Param | null = null;
+  bias: Param | null = null;
+  #x: Tensor | null = null;
+  #y: Tensor | null = null;
+
+  constructor(opts: DenseOptions) {
+    super();
+    this.opts = { activation: null, ...opts };
+  }
+
+  outputShape(input: Shape): Shape {
+    if (input.length !== 1) throw new FerError(`${this.name}: Dense needs a flat input, got [${input}] (add Flatten)`);
+    return [this.opts.units];
+  }
+
+  override build(input: Shape, rng: Random, backend: BackendName): void {
+    const n = input[0];
+    const u = this.opts.units;
+    this.weight = { name: `${this.name}.weight`, value: keep(tensor(glorotUniform(u * n, n, u, rng), [u, n], backend)), grad: null, trainable: true, decay: true };
+    this.bias = { name: `${this.name}.bias`, value: keep(tensor(new Float32Array(u), [u], backend)), grad: null, trainable: true, decay: false };
+  }
+
+  override params(): Param[] {
+    return [need(this.weight, this, 'weight'), need(this.bias, this, 'bias')];
+  }
+
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    const z = matmul(x, need(this.weight, this, 'weight').value, { transB: true, bias: this.bias!.value });
+    const y = this.opts.activation === 'relu' ? relu(z) : z;
+    if (this.opts.activation === 'relu') z.dispose();
+    if (ctx.training) {
+      this.#x = x;
+      this.#y = y;
+    }
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    const x = need(this.#x, this, 'input');
+    const dz = this.opts.activation === 'relu' ? reluBackward(need(this.#y, this, 'output'), dy) : dy;
+    const w = this.weight!;
+    w.grad = matmul(dz, x, { transA: true });
+    this.bias!.grad = sumChannels(dz);
+    const dx = needInputGrad ? matmul(dz, w.value) : null;
+    this.clearCache();
+    return dx;
+  }
+
+  override clearCache(): void {
+    this.#x = null;
+    this.#y = null;
+  }
+
+  config(): LayerConfig {
+    return { type: this.type, ...this.opts };
+  }
+
+  override macs(input: Shape): number {
+    return input[0] * this.opts.units;
+  }
+}

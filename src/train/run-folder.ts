@@ -1,0 +1,92 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tensor } from '../backend/create.ts';
+import { FerError } from '../backend/errors.ts';
+import { keep } from '../backend/scope.ts';
+import type { BackendName } from '../backend/tensor.ts';
+import { modelFromBytes, modelToBytes } from '../nn/model-file.ts';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../nn/safetensors.ts';
+import type { Sequential } from '../nn/sequential.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { Optimizer } from './optimizer.ts';
+import type { RunState } from './run-state.ts';
+
+const OPT_PREFIX = 'optimizer/';
+
+/**
+ * A training run's folder:
+ *   checkpoint.safetensors  weights + optimizer state + run state: everything --resume needs,
+ *                           in ONE file so that a checkpoint is never half old, half new
+ *   model.safetensors       the latest weights alone (a model file for eval/predict)
+ *   best.safetensors        the weights of the epoch with the lowest validation loss
+ *   log.json                one record per finished epoch
+ * Every file is written atomically (temporary file, fsync, rename).
+ */
+export class RunFolder {
+  constructor(readonly dir: string) {}
+
+  static create(dir: string): RunFolder {
+    mkdirSync(dir, { recursive: true });
+    return new RunFolder(dir);
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  hasCheckpoint(): boolean {
+    return existsSync(this.path('checkpoint.safetensors'));
+  }
+
+  async saveCheckpoint(model: Sequential, optimizer: Optimizer, state: RunState): Promise<void> {
+    const meta = { run_state: JSON.stringify(state), optimizer_step: String(optimizer.step) };
+    const weights = await modelToBytes(model, meta);
+    const { tensors, metadata } = decodeSafetensors(weights, 'checkpoint');
+    for (const [name, t] of optimizer.state) tensors.set(OPT_PREFIX + name, { shape: [...t.shape], data: await t.read() });
+    writeFileAtomic(this.path('checkpoint.safetensors'), encodeSafetensors(tensors, metadata));
+    writeFileAtomic(this.path('model.safetensors'), await modelToBytes(model, trainingMetadata(state)));
+    writeFileAtomic(this.path('log.json'), `${JSON.stringify(state.log, null, 2)}\n`);
+  }
+
+  async saveBest(model: Sequential, state: RunState): Promise<void> {
+    writeFileAtomic(this.path('best.safetensors'), await modelToBytes(model, trainingMetadata(state)));
+  }
+
+  /** Restores model, optimizer and run state from checkpoint.safetensors. */
+  loadCheckpoint(backend: BackendName): { model: Sequential; optimizer: Optimizer; state: RunState } {
+    const file = this.path('checkpoint.safetensors');
+    if (!existsSync(file)) throw new FerError(`${this.dir}: no checkpoint.safetensors to resume from`);
+    const bytes = new Uint8Array(readFileSync(file));
+    const { tensors, metadata } = decodeSafetensors(bytes, file);
+    let state: RunState;
+    try {
+      state = JSON.parse(metadata.run_state);
+    } catch {
+      throw new FerError(`${file}: the run_state metadata is missing or not JSON`);
+    }
+    const weights = new Map<string, NamedTensor>([...tensors].filter(([k]) => !k.startsWith(OPT_PREFIX)));
+    const { model } = modelFromBytes(encodeSafetensors(weights, metadata), file, backend);
+    const optimizer = new Optimizer(state.settings.optimizer);
+    optimizer.step = Number(metadata.optimizer_step ?? 0);
+    for (const [k, t] of tensors) {
+      if (k.startsWith(OPT_PREFIX)) optimizer.state.set(k.slice(OPT_PREFIX.length), keep(tensor(t.data, t.shape, backend)));
+    }
+    return { model, optimizer, state };
+  }
+}
+
+/** What a model file says about how it was made. */
+export function trainingMetadata(state: RunState): Record<string, string> {
+  const last = state.log[state.log.length - 1];
+  const s = state.settings;
+  return {
+    trained_with: 'fer-webgpu',
+    data: s.data,
+    epochs: String(state.log.length),
+    optimizer: `${s.optimizer.kind} lr ${s.optimizer.lr}`,
+    batch_size: String(s.batchSize),
+    augment: String(s.augment !== null),
+    seed: String(s.seed),
+    ...(last ? { val_accuracy: String(last.valAccuracy ?? ''), val_loss: String(last.valLoss ?? '') } : {}),
+  };
+}

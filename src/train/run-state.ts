@@ -1,0 +1,52 @@
+import type { AugmentOptions } from '../data/augment.ts';
+import type { OptimizerConfig } from './optimizer.ts';
+import type { PlateauOptions, ScheduleState } from './schedule.ts';
+
+/** How a run was asked to train; stored in its checkpoint so --resume needs nothing else. */
+export interface TrainSettings {
+  model: string;
+  /** A description of the data: the path, or "synthetic (N images, seed S)". */
+  data: string;
+  /** The path to reload on --resume; null for the built-in synthetic set. */
+  dataPath: string | null;
+  limit: number | null;
+  skipBad: boolean;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  augment: AugmentOptions | null;
+  classWeights: number[] | null;
+  seed: number;
+  plateau: PlateauOptions | null;
+  earlyStop: number | null;
+  backend: string;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  lr: number;
+  seconds: number;
+  imagesPerSecond: number;
+  backend: string;
+}
+
+/** Where a run stands: enough to continue it exactly. */
+export interface RunState {
+  version: 1;
+  settings: TrainSettings;
+  /** The epoch in progress (0-based) and the next batch in it. */
+  epoch: number;
+  batch: number;
+  /** Optimizer steps taken. */
+  step: number;
+  /** Running sums of the epoch in progress. */
+  partial: { lossSum: number; correct: number; seen: number; seconds: number };
+  schedule: ScheduleState;
+  log: EpochRecord[];
+  finished: boolean;
+  stopReason: string | null;
+}
