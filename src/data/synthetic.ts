@@ -15,7 +15,7 @@ export interface SyntheticOptions {
  * brows' slant and height, how open the eyes are, the mouth's shape, nose wrinkles), drawn at a
  * random strength and varied in everything that is not expression: face position, size,
  * aspect, tilt, turn, hair, skin and background tones, lighting, contrast and noise. Image i
- * depends only on (seed, i); the labels come in shuffled order.
+ * is drawn from its own generator, seeded by (seed, i); the labels come in shuffled order.
  */
 export function syntheticFaces({ count, seed }: SyntheticOptions): Dataset {
   if (!Number.isInteger(count) || count < 1) throw new FerError(`syntheticFaces: count is ${count}, want a positive integer`);
