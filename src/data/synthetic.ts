@@ -7,6 +7,12 @@ import { between, boxOf, curve, ellipse, intersect, paint, stroke, type Layer, t
 export interface SyntheticOptions {
   count: number;
   seed: number;
+  /**
+   * Scales the geometric variation (face position, size, aspect, tilt, turn, feature placement,
+   * expression strength): 1, the default, for training; 0 draws every face in the same pose,
+   * which tests use to see the expressions themselves. Tones, lighting and noise always vary.
+   */
+  variation?: number;
 }
 
 /**
@@ -17,9 +23,10 @@ export interface SyntheticOptions {
  * aspect, tilt, turn, hair, skin and background tones, lighting, contrast and noise. Image i
  * is drawn from its own generator, seeded by (seed, i); the labels come in shuffled order.
  */
-export function syntheticFaces({ count, seed }: SyntheticOptions): Dataset {
+export function syntheticFaces({ count, seed, variation = 1 }: SyntheticOptions): Dataset {
   if (!Number.isInteger(count) || count < 1) throw new FerError(`syntheticFaces: count is ${count}, want a positive integer`);
   if (!Number.isInteger(seed)) throw new FerError(`syntheticFaces: seed is ${seed}, want an integer`);
+  if (!(variation >= 0 && variation <= 1)) throw new FerError(`syntheticFaces: variation is ${variation}, want a number from 0 to 1`);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) labels[i] = i % NUM_CLASSES;
   const order = new Random(mixSeed(seed, 0x0bde));
@@ -30,7 +37,7 @@ export function syntheticFaces({ count, seed }: SyntheticOptions): Dataset {
     labels[j] = t;
   }
   const images = new Uint8Array(count * PIXELS);
-  for (let i = 0; i < count; i++) images.set(renderFace(labels[i], new Random(mixSeed(seed, i, 0xface))), i * PIXELS);
+  for (let i = 0; i < count; i++) images.set(renderFace(labels[i], new Random(mixSeed(seed, i, 0xface)), variation), i * PIXELS);
   return { images, labels, count };
 }
 
@@ -172,33 +179,36 @@ const EXPRESSIONS: ReadonlyArray<(rng: Random) => Expression> = [
 ];
 
 /** Moves each continuous feature a fraction `t` of the way from neutral, then jitters it. */
-function blend(e: Expression, t: number, rng: Random): Expression {
+function blend(e: Expression, t: number, rng: Random, variation: number): Expression {
   const out = { ...e };
   for (const k of Object.keys(NEUTRAL) as Array<keyof Expression>) {
     const a = NEUTRAL[k];
     const b = e[k];
     if (typeof a === 'number' && typeof b === 'number') (out[k] as number) = a + (b - a) * t;
   }
-  out.browInner += 0.02 * rng.normal();
-  out.browOuter += 0.02 * rng.normal();
-  out.eyeOpen = Math.max(0.035, out.eyeOpen * (1 + 0.08 * rng.normal()));
-  out.mouthHalf *= 1 + 0.06 * rng.normal();
-  out.mouthBend += 0.012 * rng.normal();
+  const v = variation;
+  out.browInner += v * 0.02 * rng.normal();
+  out.browOuter += v * 0.02 * rng.normal();
+  out.eyeOpen = Math.max(0.035, out.eyeOpen * (1 + v * 0.08 * rng.normal()));
+  out.mouthHalf *= 1 + v * 0.06 * rng.normal();
+  out.mouthBend += v * 0.012 * rng.normal();
   return out;
 }
 
 /** One face with expression `label`, as 48×48 bytes; all randomness from `rng`. */
-export function renderFace(label: number, rng: Random): Uint8Array {
+export function renderFace(label: number, rng: Random, variation = 1): Uint8Array {
   if (!Number.isInteger(label) || label < 0 || label >= NUM_CLASSES) throw new FerError(`renderFace: label ${label}, want 0–${NUM_CLASSES - 1}`);
-  const e = blend(EXPRESSIONS[label](rng), rng.uniform(0.65, 1.05), rng);
-  const look = drawLook(rng);
+  // Every draw happens whatever the variation, so variation only scales what is drawn.
+  const jitter = (mid: number, half: number): number => mid + variation * rng.uniform(-half, half);
+  const e = blend(EXPRESSIONS[label](rng), jitter(0.85, 0.2), rng, variation);
+  const look = drawLook(rng, jitter);
   const canvas = new Float32Array(PIXELS);
   background(canvas, look, rng);
   const frame = {
-    cx: IMAGE_SIZE / 2 + rng.uniform(-3, 3),
-    cy: IMAGE_SIZE / 2 + 1.5 + rng.uniform(-3, 3),
-    scale: rng.uniform(14.5, 18.5),
-    angle: (rng.uniform(-10, 10) * Math.PI) / 180,
+    cx: jitter(IMAGE_SIZE / 2, 3),
+    cy: jitter(IMAGE_SIZE / 2 + 1.5, 3),
+    scale: jitter(16.5, 2),
+    angle: (jitter(0, 10) * Math.PI) / 180,
   };
   paint(canvas, IMAGE_SIZE, frame, [...head(look), ...features(e, look, rng)]);
   return finish(canvas, rng);
@@ -218,21 +228,21 @@ interface Look {
   gaze: number;
 }
 
-function drawLook(rng: Random): Look {
+function drawLook(rng: Random, jitter: (mid: number, half: number) => number): Look {
   const skin = rng.uniform(95, 215);
   let bg = rng.uniform(15, 240);
   if (Math.abs(bg - skin) < 35) bg = skin + (bg < skin ? -35 : 35);
   const darkHair = rng.next() < 0.8;
   return {
-    aspect: rng.uniform(1.15, 1.35),
+    aspect: jitter(1.25, 0.1),
     skin,
     bg: Math.min(250, Math.max(5, bg)),
     hair: darkHair ? rng.uniform(10, 0.55 * skin) : Math.min(245, skin + rng.uniform(20, 60)),
     hairStyle: rng.int(3),
-    turn: rng.uniform(-0.07, 0.07),
-    eyeV: rng.uniform(-0.27, -0.17),
-    mouthV: rng.uniform(0.58, 0.68),
-    gaze: rng.uniform(-0.03, 0.03),
+    turn: jitter(0, 0.07),
+    eyeV: jitter(EYE_V, 0.05),
+    mouthV: jitter(0.63, 0.05),
+    gaze: jitter(0, 0.03),
   };
 }
 
