@@ -157,11 +157,23 @@ export function batchNormBackwardRef(
 // ---- WebGPU ----
 
 /**
- * Invocations per workgroup of the two per-channel reductions; 32 to 256, a power of two.
- * On SwiftShader the size barely matters at the seed model's shapes (see bench/batchnorm.ts);
- * on real GPUs more invocations per channel mean more loads in flight.
+ * Invocations per channel in the two per-channel reductions (a power of two, 32 to 256).
+ * Software adapters get 32: on SwiftShader it was the fastest at every batch-norm shape of the
+ * seed and small models (bench/batchnorm.ts, batch 8: statistics 3 ms against 71 ms for 256 at
+ * [8,128,23,23], 7 ms against 186 ms at [8,512]), since there the cost follows invocations and
+ * barriers, not loads. Hardware GPUs get 256, to keep more loads in flight per channel (not
+ * measured: no hardware GPU was at hand), but no more than the power of two ≥ M, so a dense
+ * layer's few values per channel do not leave most invocations idle.
  */
-export const BATCHNORM_WORKGROUP = 256;
+export function batchNormWorkgroup(software: boolean, M: number): number {
+  if (software) return 32;
+  let wg = 32;
+  while (wg < 256 && wg < M) wg *= 2;
+  return wg;
+}
+
+/** The elementwise entry points do not use WG; they compile from one variant of the module. */
+const ELEMENTWISE = 256;
 
 function kernel(entry: string, bindings: Kernel['bindings'], wg: number): Kernel {
   return { key: `batchnorm.${entry}.wg${wg}`, code: withConstants(batchnormWgsl, { WG: wg }), entry, bindings };
@@ -187,17 +199,17 @@ export function batchNormTrainGpu(
   y: Tensor,
   mean: Tensor,
   invStd: Tensor,
-  wg = BATCHNORM_WORKGROUP,
+  wg = batchNormWorkgroup(gpuOf(x).info.software, g.M),
 ): void {
   checkWorkgroup(wg);
   const gpu = gpuOf(x);
   const p = params(g, o.eps, o.momentum, false);
   gpu.run(kernel('stats', ['read', 'write', 'write', 'write', 'write'], wg), [x, runningMean, runningVar, mean, invStd], p, grid1d(g.C, 1));
-  gpu.run(kernel('apply', ['read', 'read', 'read', 'read', 'read', 'write'], wg), [x, mean, invStd, gamma, beta, y], p, grid1d(y.size, 256));
+  gpu.run(kernel('apply', ['read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE), [x, mean, invStd, gamma, beta, y], p, grid1d(y.size, 256));
 }
 
 export function batchNormInferGpu(g: BatchNormGeometry, x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, eps: number, y: Tensor): void {
-  const k = kernel('apply', ['read', 'read', 'read', 'read', 'read', 'write'], BATCHNORM_WORKGROUP);
+  const k = kernel('apply', ['read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE);
   gpuOf(x).run(k, [x, runningMean, runningVar, gamma, beta, y], params(g, eps, 0, true), grid1d(y.size, 256));
 }
 
@@ -212,13 +224,13 @@ export function batchNormBackwardGpu(
   dx: Tensor,
   dgamma: Tensor,
   dbeta: Tensor,
-  wg = BATCHNORM_WORKGROUP,
+  wg = batchNormWorkgroup(gpuOf(x).info.software, g.M),
 ): void {
   checkWorkgroup(wg);
   const gpu = gpuOf(x);
   const p = params(g, 0, 0, false);
   gpu.run(kernel('backward_reduce', ['read', 'read', 'read', 'read', 'write', 'write'], wg), [x, dy, mean, invStd, dgamma, dbeta], p, grid1d(g.C, 1));
-  const dxKernel = kernel('backward_dx', ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'write'], wg);
+  const dxKernel = kernel('backward_dx', ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE);
   gpu.run(dxKernel, [x, dy, gamma, mean, invStd, dgamma, dbeta, dx], p, grid1d(dx.size, 256));
 }
 

@@ -9,6 +9,7 @@ import {
   batchNormTrain,
   batchNormTrainGpu,
   batchNormTrainRef,
+  batchNormWorkgroup,
   type BatchNormGeometry,
 } from '../../src/ops/batchnorm.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
@@ -107,11 +108,12 @@ describe('batchnorm: gradients against finite differences (float64)', () => {
 
 /**
  * Runs training forward, inference and backward on both backends and compares every output,
- * the running statistics included. GPU_TOLERANCE holds for large M too: each invocation's Welford
- * chain and partial sums cover M/WG values, then WG partials are merged, so float32 rounding
- * grows like u·(M/WG + WG) ≈ 6e-8·(530 + 256) ≈ 5e-5 in the worst case at the seed model's first
- * layer (M = 64·46·46 ≈ 1.4e5) and like u·√(M/WG + WG) ≈ 2e-6 in practice, relative to the
- * channel's |mean| + σ (measured on SwiftShader: under 1e-6 for every output there); the CPU
+ * the running statistics included. GPU_TOLERANCE holds for large M too. Each invocation's Welford
+ * chain and partial sums cover M/WG values, then WG partials are merged, so at the seed model's
+ * first layer (M = 64·46·46 ≈ 1.4e5) float32 rounding is bounded by u·(M/WG + WG), 2.6e-4 at
+ * WG 32 and 5e-5 at WG 256, relative to the channel's |mean| + σ; that bound has every rounding
+ * err the same way, while independent roundings add like a random walk, u·√(M/WG + WG) ≈ 4e-6.
+ * Measured on SwiftShader at that size: under 1e-6 for every output at WG 32 and 256. The CPU
  * twin accumulates in float64.
  *
  * dy has a positive mean and a part that follows x, so dbeta = Σ dy and dgamma = Σ dy·x̂ cannot
@@ -179,8 +181,9 @@ describe('batchnorm: WebGPU against the CPU twin', () => {
   it.skipIf(!gpu)('the seed model first layer scale: M = 64·46·46 per channel', () => compareBackends([64, 2, 46, 46]));
 
   it.skipIf(!gpu)('a sound variance: values near 100 with σ ≈ 0.6, M = 32·46·46', async () => {
-    // Accumulating Σx and Σx² per invocation instead of Welford measured 4e-4 to 1e-3 on this
-    // data (y and invStd); Welford 3e-5, most of it the float32 rounding of x − mean itself.
+    // Accumulating Σx and Σx² per invocation instead of Welford measured 3e-3 (WG 32) and 5e-4
+    // to 1e-3 (WG 256) on such data, in y and invStd; Welford 2e-5, most of it the float32
+    // rounding of x − mean itself.
     const lo = 99;
     const hi = 101;
     await compareBackends([32, 1, 46, 46], undefined, { lo, hi });
@@ -213,6 +216,13 @@ describe('batchnorm: WebGPU against the CPU twin', () => {
     expectClose(await w.rm.read(), await c.rm.read(), GPU_TOLERANCE, 'running mean after 3 steps');
     expectClose(await w.rv.read(), await c.rv.read(), GPU_TOLERANCE, 'running variance after 3 steps');
     expect(await read(c.rm)).not.toEqual(Array.from(rm));
+  });
+});
+
+describe('batchnorm: the reductions\' workgroup size', () => {
+  it('is 32 on software GPUs; on hardware 256, or the power of two ≥ M when M is smaller', () => {
+    expect([1, 8, 1e5].map((M) => batchNormWorkgroup(true, M))).toEqual([32, 32, 32]);
+    expect([1, 32, 33, 64, 100, 200, 256, 1e5].map((M) => batchNormWorkgroup(false, M))).toEqual([32, 32, 64, 64, 128, 256, 256, 256]);
   });
 });
 

@@ -1,0 +1,85 @@
+// Batch normalization and max pooling on the GPU: milliseconds per call, and the per-channel
+// reductions' workgroup size (32 to 256 invocations per channel).
+//   node --import ./src/cli/register.mjs bench/batchnorm.ts [batch] [N,C,H,W ...]
+// Default shapes: the seed model's batch-norm inputs (46², 23², 11² images, a dense layer) and
+// the small model's first one. `infer` is the elementwise pass alone, so train − infer is the
+// statistics kernel and backward is one reduction plus one elementwise pass.
+import { empty, tensor } from '../src/backend/create.ts';
+import type { Shape } from '../src/backend/tensor.ts';
+import { initWebGpu } from '../src/backend/webgpu/backend.ts';
+import { batchNormBackwardGpu, batchNormInfer, batchNormTrainGpu } from '../src/ops/batchnorm.ts';
+import { maxPool2d, maxPool2dBackward } from '../src/ops/maxpool2d.ts';
+
+const batch = Number(process.argv[2] ?? 8);
+const specs = process.argv.slice(3);
+const shapes: Shape[] = (specs.length > 0 ? specs : [`${batch},256,46,46`, `${batch},128,23,23`, `${batch},64,11,11`, `${batch},512`, `${batch},32,48,48`]).map((s) =>
+  s.split(',').map(Number),
+);
+const gpu = await initWebGpu();
+console.log(`device: ${gpu.info.name}`);
+
+function random(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.random() * 2 - 1;
+  return a;
+}
+
+/** Median milliseconds of `run` (the first call, which compiles pipelines, is not counted). */
+async function time(run: () => void): Promise<number> {
+  const once = async () => {
+    const t0 = performance.now();
+    run();
+    await gpu.sync();
+    return performance.now() - t0;
+  };
+  await once();
+  const times: number[] = [];
+  let total = 0;
+  while (times.length < 3 || (total < 2000 && times.length < 20)) {
+    const ms = await once();
+    times.push(ms);
+    total += ms;
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
+const ms = (v: number) => `${v.toFixed(2).padStart(8)} ms`;
+
+for (const shape of shapes) {
+  const [N, C] = shape;
+  const S = shape.length === 4 ? shape[2] * shape[3] : 1;
+  const g = { N, C, S, M: N * S };
+  const size = N * C * S;
+  const x = tensor(random(size), shape, 'webgpu');
+  const dy = tensor(random(size), shape, 'webgpu');
+  const per = () => tensor(random(C).map((v) => v + 1.5), [C], 'webgpu');
+  const [gamma, beta, rm, rv] = [per(), per(), per(), per()];
+  const o = { eps: 1e-3, momentum: 0.99 };
+  console.log(`batchnorm x[${shape}] (M = ${g.M} per channel, ${(size * 4 / 2 ** 20).toFixed(1)} MiB)`);
+  const infer = await time(() => batchNormInfer(x, gamma, beta, rm, rv, o).dispose());
+  console.log(`  infer (elementwise only)  ${ms(infer)}`);
+  for (const wg of [32, 64, 128, 256]) {
+    const train = await time(() => {
+      const [y, mean, invStd] = [empty(shape, 'webgpu'), empty([C], 'webgpu'), empty([C], 'webgpu')];
+      batchNormTrainGpu(g, x, gamma, beta, rm, rv, o, y, mean, invStd, wg);
+      for (const t of [y, mean, invStd]) t.dispose();
+    });
+    const back = await time(() => {
+      const [dx, dgamma, dbeta] = [empty(shape, 'webgpu'), empty([C], 'webgpu'), empty([C], 'webgpu')];
+      batchNormBackwardGpu(g, x, dy, gamma, rm, rv, dx, dgamma, dbeta, wg);
+      for (const t of [dx, dgamma, dbeta]) t.dispose();
+    });
+    console.log(`  WG ${String(wg).padStart(3)}: train ${ms(train)} (statistics ${ms(train - infer)}), backward ${ms(back)}`);
+  }
+  if (shape.length === 4) {
+    const y = maxPool2d(x);
+    const dyPool = tensor(random(y.size), y.shape, 'webgpu');
+    const fwd = await time(() => maxPool2d(x).dispose());
+    const bwd = await time(() => maxPool2dBackward(x, dyPool).dispose());
+    console.log(`maxpool 2×2/2 x[${shape}]: forward ${ms(fwd)}, backward ${ms(bwd)}`);
+    y.dispose();
+    dyPool.dispose();
+  }
+  for (const t of [x, dy, gamma, beta, rm, rv]) t.dispose();
+}
+gpu.destroy();
