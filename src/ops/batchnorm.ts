@@ -161,10 +161,9 @@ export function batchNormBackwardRef(
  * Software adapters get 32: on SwiftShader it was the fastest at every batch-norm shape of the
  * seed and small models (bench/batchnorm.ts, batch 8, two runs on a busy CPU: statistics 3–17 ms
  * against 71–107 ms for 256 at [8,128,23,23], 7–9 ms against 186–317 ms at [8,512]), since there
- * the cost follows invocations and
- * barriers, not loads. Hardware GPUs get 256, to keep more loads in flight per channel (not
- * measured: no hardware GPU was at hand), but no more than the power of two ≥ M, so a dense
- * layer's few values per channel do not leave most invocations idle.
+ * the cost follows invocations and barriers, not loads. Hardware GPUs get 256, to keep more
+ * loads in flight per channel (not measured: no hardware GPU was at hand), but no more than the
+ * power of two ≥ M, so a dense layer's few values per channel do not leave most invocations idle.
  */
 export function batchNormWorkgroup(software: boolean, M: number): number {
   if (software) return 32;
