@@ -24,12 +24,13 @@ export interface CompiledCascade {
   featWeight: Float32Array;
   stageThreshold: Float32Array;
   stageTrees: Int32Array;
-  /** Stump form (every tree one node): per tree. */
+  /**
+   * Stump form (every tree one node), laid out per tree for the hot loop: the feature's 12
+   * offsets, then [w0, w1, w2, threshold, left leaf, right leaf].
+   */
   stumps: boolean;
-  stumpFeature: Int32Array;
-  stumpThreshold: Float32Array;
-  stumpLeft: Float32Array;
-  stumpRight: Float32Array;
+  stumpOfs: Int32Array;
+  stumpParams: Float32Array;
   /** General trees: per tree the first node and first leaf; per node its fields. */
   treeNode: Int32Array;
   treeLeaf: Int32Array;
@@ -84,10 +85,15 @@ export function compileCascade(c: Cascade, stride: number, tiltedOffset: number)
     stumps,
     // OpenCV's stump form reads leaves 0 and 1; left/right name exactly those in every file
     // opencv_traincascade writes (0 and −1), and following the links keeps the meaning otherwise.
-    stumpFeature: stumps ? Int32Array.from(trees, (t) => t.nodes[0].feature) : new Int32Array(0),
-    stumpThreshold: stumps ? Float32Array.from(trees, (t) => t.nodes[0].threshold) : new Float32Array(0),
-    stumpLeft: stumps ? Float32Array.from(trees, (t) => t.leaves[-t.nodes[0].left]) : new Float32Array(0),
-    stumpRight: stumps ? Float32Array.from(trees, (t) => t.leaves[-t.nodes[0].right]) : new Float32Array(0),
+    stumpOfs: stumps ? Int32Array.from(trees.flatMap((t) => [...featOfs.subarray(12 * t.nodes[0].feature, 12 * t.nodes[0].feature + 12)])) : new Int32Array(0),
+    stumpParams: stumps
+      ? Float32Array.from(
+          trees.flatMap((t) => {
+            const n = t.nodes[0];
+            return [...featWeight.subarray(3 * n.feature, 3 * n.feature + 3), n.threshold, t.leaves[-n.left], t.leaves[-n.right]];
+          }),
+        )
+      : new Float32Array(0),
     treeNode,
     treeLeaf,
     nodeFeature: Int32Array.from(nodes, (n) => n.feature),
@@ -121,7 +127,7 @@ function featureValue(cc: CompiledCascade, tables: Int32Array, p: number, f: num
 
 /**
  * Classifies the window at (x, y) of one pyramid level, with OpenCV's runAt results:
- * 1 = passed every stage; −s = rejected by stage s (so 0 = by the first stage);
+ * 1 = passed every stage; −s = rejected by stage s (so 0, not −0, = by the first stage);
  * −1 also when the window is too flat to classify (σ ≤ 10 grey levels, or 0).
  * `tables` holds the level's sum (and tilted) table, `sqsum` its squared sums.
  */
@@ -141,14 +147,28 @@ export function classifyWindow(cc: CompiledCascade, tables: Int32Array, sqsum: I
   const nstages = cc.stageThreshold.length;
   let tree = 0;
   if (cc.stumps) {
+    // featureValue inlined over the per-stump layout: this loop is nearly all of the time.
+    const o = cc.stumpOfs;
+    const q = cc.stumpParams;
+    const stageTrees = cc.stageTrees;
+    const stageThreshold = cc.stageThreshold;
     for (let s = 0; s < nstages; s++) {
       let sum = 0;
-      const end = tree + cc.stageTrees[s];
+      const end = tree + stageTrees[s];
       for (; tree < end; tree++) {
-        const v = featureValue(cc, tables, p, cc.stumpFeature[tree], vnf);
-        sum += v < cc.stumpThreshold[tree] ? cc.stumpLeft[tree] : cc.stumpRight[tree];
+        const k = 12 * tree;
+        const m = 6 * tree;
+        const s0 = (tables[p + o[k]] - tables[p + o[k + 1]] - tables[p + o[k + 2]] + tables[p + o[k + 3]]) | 0;
+        const s1 = (tables[p + o[k + 4]] - tables[p + o[k + 5]] - tables[p + o[k + 6]] + tables[p + o[k + 7]]) | 0;
+        let v = f32(f32(q[m] * s0) + f32(q[m + 1] * s1));
+        const w2 = q[m + 2];
+        if (w2 !== 0) {
+          const s2 = (tables[p + o[k + 8]] - tables[p + o[k + 9]] - tables[p + o[k + 10]] + tables[p + o[k + 11]]) | 0;
+          v = f32(v + f32(w2 * s2));
+        }
+        sum += f32(v * vnf) < q[m + 3] ? q[m + 4] : q[m + 5];
       }
-      if (sum < cc.stageThreshold[s]) return -s;
+      if (sum < stageThreshold[s]) return -s | 0;
     }
     return 1;
   }
@@ -165,7 +185,7 @@ export function classifyWindow(cc: CompiledCascade, tables: Int32Array, sqsum: I
       } while (idx > 0);
       sum += cc.leaves[cc.treeLeaf[tree] - idx];
     }
-    if (sum < cc.stageThreshold[s]) return -s;
+    if (sum < cc.stageThreshold[s]) return -s | 0;
   }
   return 1;
 }

@@ -37,7 +37,7 @@ export function parseXml(text: string, source: string): XmlElement {
   };
   const skipTo = (end: string, what: string): void => {
     const i = text.indexOf(end, pos);
-    if (i < 0) fail(`unterminated ${what}`);
+    if (i < 0) fail(`unterminated ${what} (truncated file?)`);
     pos = i + end.length;
   };
 
@@ -54,7 +54,7 @@ export function parseXml(text: string, source: string): XmlElement {
     else if (text.startsWith('<?', pos)) skipTo('?>', 'processing instruction');
     else if (text.startsWith('<![CDATA[', pos)) {
       const end = text.indexOf(']]>', pos);
-      if (end < 0) fail('unterminated CDATA section');
+      if (end < 0) fail('unterminated CDATA section (truncated file?)');
       if (stack.length === 0) fail('CDATA outside the root element');
       stack[stack.length - 1].text += text.slice(pos + 9, end);
       pos = end + 3;
@@ -63,12 +63,13 @@ export function parseXml(text: string, source: string): XmlElement {
       NAME.lastIndex = pos + 2;
       const m = NAME.exec(text);
       if (!m) fail('bad closing tag');
-      const open = stack.pop();
-      if (!open) fail(`unexpected </${m![0]}>`);
-      if (open!.name !== m![0]) fail(`</${m![0]}> closes <${open!.name}>`);
       pos = NAME.lastIndex;
       while (pos < text.length && /\s/.test(text[pos])) pos++;
+      if (pos >= text.length) fail(`file ends inside </${m![0]} (truncated file?)`);
       if (text[pos] !== '>') fail(`bad closing tag </${m![0]}`);
+      const open = stack.pop();
+      if (!open) fail(`unexpected </${m![0]}>`);
+      if (open!.name !== m![0]) fail(`</${m![0]}> closes <${open!.name}>`, lt);
       pos++;
     } else {
       NAME.lastIndex = pos + 1;
@@ -84,6 +85,7 @@ export function parseXml(text: string, source: string): XmlElement {
         pos = ATTR.lastIndex;
       }
       while (pos < text.length && /\s/.test(text[pos])) pos++;
+      if (pos >= text.length) fail(`file ends inside <${el.name} (truncated file?)`);
       const selfClosing = text.startsWith('/>', pos);
       if (!selfClosing && text[pos] !== '>') fail(`bad tag <${el.name}`);
       pos += selfClosing ? 2 : 1;
