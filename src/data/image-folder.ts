@@ -1,4 +1,3 @@
-import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { FerError } from '../backend/errors.ts';
@@ -114,18 +113,35 @@ async function listSplit(dir: string, log: SkipLog): Promise<Candidate[]> {
   return out;
 }
 
-/** Non-hidden entries in name order; a one-line error for a folder that is not there. */
-async function listFolder(dir: string, isRoot: boolean): Promise<Dirent[]> {
+interface Entry {
+  name: string;
+  isDirectory(): boolean;
+}
+
+/**
+ * Non-hidden entries in name order, symbolic links resolved (data sets are often linked in);
+ * a one-line error for a folder that is not there.
+ */
+async function listFolder(dir: string, isRoot: boolean): Promise<Entry[]> {
   if (isRoot) {
     const st = await stat(dir).catch(() => null);
     if (st === null) throw new FerError(`${dir}: no such folder`);
     if (!st.isDirectory()) throw new FerError(`${dir}: not a folder, want <root>/train/<class>/*.jpg`);
   }
-  let entries: Dirent[];
+  let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
     throw new FerError(`${dir}: cannot list the folder (${(e as Error).message})`);
   }
-  return entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: Entry[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    if (!e.isSymbolicLink()) out.push(e);
+    else {
+      const target = await stat(join(dir, e.name)).catch(() => null);
+      out.push({ name: e.name, isDirectory: () => target?.isDirectory() ?? false });
+    }
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -125,6 +125,15 @@ describe('loadImageFolder on a made-up folder', () => {
       expect(await rejection(loadImageFolder(one))).toMatch(new RegExp(`^${path}: ${want}`));
     });
   }
+
+  it('follows symbolic links to class folders', async () => {
+    const linked = mkdtempSync(join(tmpdir(), 'fer-folder-'));
+    mkdirSync(join(linked, 'train'));
+    symlinkSync(join(root, 'test', 'sad'), join(linked, 'train', 'happy'));
+    const { splits } = await loadImageFolder(linked);
+    expect(Array.from(splits.Training!.labels)).toEqual([3]);
+    expect(Buffer.from(image(splits.Training!, 0)).equals(Buffer.from(expected(test)))).toBe(true);
+  });
 
   it('a folder without train/ or test/, a missing folder, a file: one clear line each', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'fer-folder-'));
