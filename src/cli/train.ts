@@ -176,7 +176,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       epochs: int('epochs', v.epochs, v.data ? 30 : 8),
       batchSize: int('batch', v.batch, 64, 2),
       optimizer: optimizerConfig,
-      augment: v.augment ? DEFAULT_AUGMENT : null,
+      augment: v.augment ? { ...DEFAULT_AUGMENT } : null,
       classWeights: null,
       seed: int('seed', v.seed, 1, 0),
       plateau: plateauPatience > 0

@@ -38,10 +38,13 @@ export function seedLayers(): Layer[] {
  */
 export function smallLayers(): Layer[] {
   const layers: Layer[] = [];
+  // Running statistics follow the batches at momentum 0.9 (PyTorch's 0.1), not Keras's 0.99:
+  // a short CPU run takes a few hundred steps, too few for 0.99 to forget its initial values.
+  const bn = () => new BatchNorm({ momentum: 0.9 });
   for (const filters of [32, 64, 128, 128]) {
-    layers.push(new Conv2D({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }), new BatchNorm(), new MaxPool2D({ size: 2 }));
+    layers.push(new Conv2D({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }), bn(), new MaxPool2D({ size: 2 }));
   }
-  layers.push(new Flatten(), new Dropout(0.4), new Dense({ units: 128, activation: 'relu' }), new BatchNorm(), new Dropout(0.3));
+  layers.push(new Flatten(), new Dropout(0.4), new Dense({ units: 128, activation: 'relu' }), bn(), new Dropout(0.3));
   layers.push(new Dense({ units: FER_CLASSES.length }));
   return layers;
 }
