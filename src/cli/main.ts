@@ -15,6 +15,7 @@ usage: fer <command> [options]        (fer <command> --help for its options)
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
   summary: async () => (await import('./summary.ts')).summaryCommand,
   train: async () => (await import('./train.ts')).trainCommand,
+  predict: async () => (await import('./predict.ts')).predictCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

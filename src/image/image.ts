@@ -88,3 +88,30 @@ export function resize(img: GrayImage, width: number, height: number): GrayImage
   }
   return grayImage(width, height, out);
 }
+
+/**
+ * Histogram equalization, as OpenCV's equalizeHist: each gray level maps to its rank in the
+ * image's cumulative histogram, stretched over 0–255. The FER2013 images are equalized, so a
+ * face cropped from a photo is equalized the same way before the network sees it.
+ */
+export function equalizeHistogram(img: GrayImage): GrayImage {
+  const n = img.width * img.height;
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < n; i++) hist[img.data[i]]++;
+  let first = 0;
+  while (first < 255 && hist[first] === 0) first++;
+  const out = new Uint8Array(n);
+  if (hist[first] === n) {
+    out.fill(img.data[0]);
+    return grayImage(img.width, img.height, out);
+  }
+  const scale = 255 / (n - hist[first]);
+  const lut = new Uint8Array(256);
+  let cdf = 0;
+  for (let v = first + 1; v < 256; v++) {
+    cdf += hist[v];
+    lut[v] = Math.min(255, Math.max(0, Math.round(cdf * scale)));
+  }
+  for (let i = 0; i < n; i++) out[i] = lut[img.data[i]];
+  return grayImage(img.width, img.height, out);
+}
