@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   summary: async () => (await import('./summary.ts')).summaryCommand,
   train: async () => (await import('./train.ts')).trainCommand,
   predict: async () => (await import('./predict.ts')).predictCommand,
+  eval: async () => (await import('./eval.ts')).evalCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -17,7 +17,7 @@ export async function writeReport(run: RunFolder, val: Dataset, state: RunState,
     const m = metricsFromConfusion(e.confusion, model.classes);
     const best = state.log.reduce((a, r) => ((r.valLoss ?? Infinity) < (a.valLoss ?? Infinity) ? r : a), state.log[0]);
     const heading = `${file}: epoch ${best?.epoch} of ${state.log.length}, evaluated on ${val.count} validation images (${state.settings.data})`;
-    return writeEvaluation(run, 'report', heading, m, state.log);
+    return writeEvaluation(run, 'report', { heading, title: `best epoch (${best?.epoch}), validation` }, m, state.log);
   } finally {
     model.dispose();
   }
