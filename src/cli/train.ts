@@ -29,10 +29,10 @@ data
   --data PATH            FER2013 CSV (plain or .gz) or a folder with train/<class>/ and test/<class>/
   --limit N              use at most N images of each split
   --skip-bad             skip bad rows/images (reported) instead of stopping at the first
-  --synthetic N          size of the synthetic set when there is no --data (default 2800)
+  --synthetic N          size of the synthetic set when there is no --data (default 1400)
 model and optimizer
   --model seed|small     (default small)
-  --epochs N             (default 30 with --data, 8 without)
+  --epochs N             (default 30 with --data, 5 without)
   --batch N              (default 64)
   --optimizer adam|sgd   (default adam)
   --lr X                 (default 0.001 for adam, 0.01 for sgd)
@@ -98,8 +98,9 @@ interface LoadedData {
   description: string;
 }
 
-async function loadTrainingData(settings: Pick<TrainSettings, 'dataPath' | 'limit' | 'skipBad' | 'seed'>, syntheticCount: number): Promise<LoadedData> {
+async function loadTrainingData(settings: Pick<TrainSettings, 'dataPath' | 'limit' | 'skipBad' | 'seed' | 'syntheticCount'>): Promise<LoadedData> {
   if (settings.dataPath === null) {
+    const syntheticCount = settings.syntheticCount;
     const all = syntheticFaces({ count: syntheticCount, seed: settings.seed });
     const val = syntheticFaces({ count: Math.max(70, Math.round(syntheticCount / 5)), seed: settings.seed + 1_000_003 });
     console.error(`data: ${all.count} synthetic training faces, ${val.count} for validation (drawn, not FER2013: a pipeline check only)`);
@@ -152,7 +153,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     state.stopReason = null;
     if (s.backend !== backend) console.error(`note: this run trained on ${s.backend} and resumes on ${backend}: the loss curve will differ in rounding`);
     console.error(`resuming ${run.dir} at epoch ${state.epoch + 1}, batch ${state.batch} (step ${state.step})`);
-    data = await loadTrainingData(s, int('synthetic', v.synthetic, 2800, 14));
+    data = await loadTrainingData(s);
   } else {
     const kind = v.optimizer ?? 'adam';
     if (kind !== 'adam' && kind !== 'sgd') throw new FerError(`--optimizer must be adam or sgd, got "${kind}"`);
@@ -171,9 +172,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
       model: v.model ?? 'small',
       data: '',
       dataPath: v.data ?? null,
+      syntheticCount: int('synthetic', v.synthetic, 1400, 14),
       limit: v.limit === undefined ? null : int('limit', v.limit, 0),
       skipBad: Boolean(v['skip-bad']),
-      epochs: int('epochs', v.epochs, v.data ? 30 : 8),
+      epochs: int('epochs', v.epochs, v.data ? 30 : 5),
       batchSize: int('batch', v.batch, 64, 2),
       optimizer: optimizerConfig,
       augment: v.augment ? { ...DEFAULT_AUGMENT } : null,
@@ -190,7 +192,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (existsSync(join(out, 'checkpoint.safetensors'))) {
       throw new FerError(`${out} already holds a run: continue it with --resume ${out}, or choose another --out`);
     }
-    data = await loadTrainingData(settings, int('synthetic', v.synthetic, 2800, 14));
+    data = await loadTrainingData(settings);
     settings.data = data.description;
     if (v['class-weights']) {
       settings.classWeights = Array.from(classWeights(data.train));

@@ -9,6 +9,8 @@ export interface TrainSettings {
   data: string;
   /** The path to reload on --resume; null for the built-in synthetic set. */
   dataPath: string | null;
+  /** Size of the synthetic set when dataPath is null. */
+  syntheticCount: number;
   limit: number | null;
   skipBad: boolean;
   epochs: number;
