@@ -71,6 +71,9 @@ export async function train(
       const order = epochOrder(data.train.count, s.seed, state.epoch);
       const p = state.partial;
       for (let b = state.batch; b < batches; b++) {
+        // On the CPU every await below settles at once, so without this the event loop never
+        // runs and a Ctrl-C (a signal event) is not seen until training ends.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (hooks.interrupted?.()) {
           await run.saveCheckpoint(model, optimizer, state);
           return { outcome: 'interrupted', message: `interrupted: checkpoint saved at epoch ${state.epoch + 1}, batch ${b}/${batches}` };
