@@ -1,0 +1,105 @@
+import { createReadStream } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { FerError } from '../backend/errors.ts';
+import { DEFAULT_CASCADE } from '../detect/cascade-file.ts';
+import { webSite, type SiteOptions, type WebFile } from './web-files.ts';
+
+export const SERVE_HELP = `fer serve [options]
+
+Serves the browser demo (photo or webcam, a box and seven probabilities per face) at / and the
+kernel explorer (a layer's filters, feature maps, WGSL source and timing) at /explorer.html,
+on 127.0.0.1 only. The page runs the model itself: on WebGPU when the browser has it, else on
+its CPU path (add ?backend=cpu or ?backend=webgpu to the URL to choose).
+
+  --port N            port (default 0: any free port; the URL is printed)
+  --model FILE|RUN    model file or run folder (default: the shipped models/fer.safetensors)
+  --cascade PATH      face cascade XML (default ${DEFAULT_CASCADE})
+  --backend …         ignored: the browser decides (see above)`;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function send(res: import('node:http').ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/**
+ * Starts the demo server. Requests are looked up in the site's fixed table by exact path, so
+ * `..`, encoded or not, reaches nothing outside it.
+ */
+export async function startServer(opts: SiteOptions & { port?: number } = {}): Promise<RunningServer> {
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FerError(`serve: --port must be an integer in [0, 65535], got ${opts.port}`);
+  const site = await webSite(opts);
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n');
+    const path = (req.url ?? '/').split(/[?#]/)[0];
+    const entry: WebFile | undefined = site.get(path === '/' ? '/index.html' : path);
+    if (!entry) return send(res, 404, `not found: ${path}\n`);
+    res.setHeader('content-type', entry.type);
+    res.setHeader('cache-control', 'no-store');
+    if ('text' in entry) {
+      const body = Buffer.from(entry.text, 'utf8');
+      res.setHeader('content-length', body.length);
+      return void res.end(req.method === 'HEAD' ? undefined : body);
+    }
+    if (req.method === 'HEAD') return void res.end();
+    // Read on every request: a model retrained while the server runs is served as it is now.
+    createReadStream(entry.file)
+      .on('error', (e) => {
+        if (!res.headersSent) send(res, 500, `cannot read ${entry.file}: ${e.message}\n`);
+        else res.destroy(e);
+      })
+      .pipe(res);
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      fail(e.code === 'EADDRINUSE' ? new FerError(`serve: port ${port} is in use; pick another with --port N (0: any free port)`) : e),
+    );
+    server.listen(port, '127.0.0.1', () => ok());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actual}/`,
+    port: actual,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+export async function serveCommand(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      model: { type: 'string' },
+      cascade: { type: 'string' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) return void console.log(SERVE_HELP);
+  if (positionals.length > 0) throw new FerError(`serve takes no positional arguments, got "${positionals[0]}" (fer serve --help)`);
+  const port = v.port === undefined ? 0 : Number(v.port);
+  if (v.port !== undefined && !/^\d+$/.test(v.port)) throw new FerError(`serve: --port must be an integer in [0, 65535], got "${v.port}"`);
+  if (v.backend !== undefined) console.error('serve: --backend is ignored: the browser runs the model (add ?backend=cpu or ?backend=webgpu to the URL)');
+  const server = await startServer({ port, model: v.model, cascade: v.cascade });
+  console.log(`fer demo:     ${server.url}`);
+  console.log(`explorer:     ${server.url}explorer.html`);
+  console.error('(Ctrl-C stops the server)');
+  await new Promise<void>((done) => {
+    const stop = () => void server.close().then(done);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,63 @@
+import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { basename, dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FerError } from '../backend/errors.ts';
+
+const WEB = fileURLToPath(new URL('../web/', import.meta.url));
+
+const COMMON: BuildOptions = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  write: false,
+  // WGSL ships as text; the kernels' teaching comments stay readable (no \u escapes).
+  loader: { '.wgsl': 'text' },
+  charset: 'utf8',
+  // Reached only under `process.versions.node` (Dawn and the SwiftShader probe in adapter.ts,
+  // worker threads in gemm-threads.ts): never loaded by a browser.
+  external: ['webgpu', 'node:*'],
+  logLevel: 'silent',
+};
+
+/**
+ * The demo and explorer scripts use the engine only through the public module, as any page
+ * would: their `import … from './index.ts'` becomes `import … from './fer.js'`, and anything
+ * else from the engine is refused, so the pages never carry a second copy of it.
+ */
+const pagesUseFerJs: Plugin = {
+  name: 'pages-use-fer-js',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      const target = resolve(args.resolveDir, args.path);
+      if (target === resolve(WEB, 'index.ts')) return { path: './fer.js', external: true };
+      if (dirname(target) !== resolve(WEB)) {
+        return { errors: [{ text: `${relative(WEB, args.importer)} imports ${args.path}: page scripts may import only ./index.ts and other files in src/web` }] };
+      }
+      return undefined;
+    });
+  },
+};
+
+/** The browser files: `fer.js` (the library: engine, WGSL, detector), `demo.js` and `explorer.js`. */
+export async function bundleWeb(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  try {
+    const lib = await build({ ...COMMON, entryPoints: [resolve(WEB, 'index.ts')], outfile: 'fer.js' });
+    out.set('fer.js', lib.outputFiles![0].text);
+    const pages = await build({
+      ...COMMON,
+      entryPoints: [resolve(WEB, 'demo.ts'), resolve(WEB, 'explorer.ts')],
+      outdir: 'pages',
+      plugins: [pagesUseFerJs],
+    });
+    for (const f of pages.outputFiles!) out.set(basename(f.path), f.text);
+  } catch (e) {
+    const errors = (e as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
+    if (!errors) throw e;
+    const first = errors[0];
+    throw new FerError(`bundling the web files failed: ${first.location ? `${first.location.file}:${first.location.line}: ` : ''}${first.text}`);
+  }
+  return out;
+}

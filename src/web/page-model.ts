@@ -1,0 +1,41 @@
+// Loading the model for a page, with what the page must show about it: the backend and why, the
+// caveat for a model not trained on FER2013, and a clear message when loading fails.
+import { loadModel, type BackendWish, type FerModel } from './index.ts';
+
+/** ?backend=cpu|webgpu|auto in the page's URL picks the backend; default auto. */
+function wishFromUrl(): BackendWish {
+  const b = new URLSearchParams(location.search).get('backend');
+  return b === 'cpu' || b === 'webgpu' ? b : 'auto';
+}
+
+function el(id: string): HTMLElement {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`page is missing #${id}`);
+  return e;
+}
+
+/** Loads model.safetensors beside the page, filling #backend and #caveat; null (and a message) on failure. */
+export async function loadPageModel(): Promise<FerModel | null> {
+  const badge = el('backend');
+  const caveat = el('caveat');
+  try {
+    const model = await loadModel('model.safetensors', { backend: wishFromUrl(), cascade: 'cascade.xml' });
+    badge.dataset.backend = model.backend;
+    badge.className = `backend ${model.backend}`;
+    badge.replaceChildren(
+      Object.assign(document.createElement('strong'), { textContent: model.backend === 'webgpu' ? 'WebGPU' : 'CPU' }),
+      document.createTextNode(model.backend === 'webgpu' ? ` on ${model.backendReason}` : ` — ${model.backendReason}`),
+    );
+    badge.title = model.backend === 'webgpu' ? 'the WGSL kernels run on this adapter' : 'the TypeScript reference kernels run on this thread';
+    if (model.warning) {
+      caveat.hidden = false;
+      caveat.replaceChildren(Object.assign(document.createElement('strong'), { textContent: 'Not a FER2013 model. ' }), document.createTextNode(model.warning));
+    }
+    return model;
+  } catch (e) {
+    badge.className = 'backend failed';
+    badge.dataset.backend = 'none';
+    badge.textContent = `Could not load the model: ${(e as Error).message}`;
+    return null;
+  }
+}
