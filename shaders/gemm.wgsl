@@ -12,10 +12,14 @@
 //
 // Two shapes of the same loop, chosen per adapter:
 //
-// gemm_registers: each invocation owns a TM×TN block of C and walks all of K, keeping the block
-//   in registers: per step of k it loads TM values of A and TN of B and does TM·TN multiply-adds.
+// gemm_registers: each invocation owns a 4×4 block of C and walks all of K, keeping the block
+//   in registers: per step of k it loads 4 values of A and 4 of B and does 16 multiply-adds.
 //   No workgroup memory, no barriers. Best on software GPUs (SwiftShader), where a barrier costs
-//   more than the loads it saves.
+//   more than the loads it saves. The block is four named vec4 rows and the code has no inner
+//   loops or private arrays: SwiftShader does not unroll loops, and a dynamically indexed array
+//   lives in memory, which made the looped version ten times slower. Rows and columns past the
+//   edge of C read the last real row or column (the contract allows only m < M, n < N) and are
+//   never stored. TM = TN = 4 here.
 //
 // gemm_shared: a workgroup of WG_M×WG_N invocations owns a (WG_M·TM)×(WG_N·TN) block of C. For
 //   each slice of BK values of k, the workgroup copies the A and B tiles it needs into workgroup
@@ -29,39 +33,46 @@
 const BM = WG_M * TM;
 const BN = WG_N * TN;
 
+fn storeRow(m: u32, n0: u32, nCount: u32, v: vec4f) {
+  storeC(m, n0, v.x);
+  if (nCount > 1u) { storeC(m, n0 + 1u, v.y); }
+  if (nCount > 2u) { storeC(m, n0 + 2u, v.z); }
+  if (nCount > 3u) { storeC(m, n0 + 3u, v.w); }
+}
+
 @compute @workgroup_size(WG_N, WG_M)
 fn gemm_registers(@builtin(global_invocation_id) gid: vec3u) {
   let dims = gemmDims();
-  let m0 = gid.y * TM;
-  let n0 = gid.x * TN;
+  let m0 = gid.y * 4u;
+  let n0 = gid.x * 4u;
   if (m0 >= dims.x || n0 >= dims.y) {
     return;
   }
-  let mCount = min(TM, dims.x - m0);
-  let nCount = min(TN, dims.y - n0);
-  var acc: array<array<f32, TN>, TM>;
-  var a: array<f32, TM>;
-  var b: array<f32, TN>;
+  let mLast = dims.x - 1u;
+  let nLast = dims.y - 1u;
+  let m1 = min(m0 + 1u, mLast);
+  let m2 = min(m0 + 2u, mLast);
+  let m3 = min(m0 + 3u, mLast);
+  let n1 = min(n0 + 1u, nLast);
+  let n2 = min(n0 + 2u, nLast);
+  let n3 = min(n0 + 3u, nLast);
+  var c0 = vec4f();
+  var c1 = vec4f();
+  var c2 = vec4f();
+  var c3 = vec4f();
   for (var k = 0u; k < dims.z; k++) {
-    for (var i = 0u; i < TM; i++) {
-      a[i] = 0.0;
-      if (i < mCount) { a[i] = loadA(m0 + i, k); }
-    }
-    for (var j = 0u; j < TN; j++) {
-      b[j] = 0.0;
-      if (j < nCount) { b[j] = loadB(k, n0 + j); }
-    }
-    for (var i = 0u; i < TM; i++) {
-      for (var j = 0u; j < TN; j++) {
-        acc[i][j] = fma(a[i], b[j], acc[i][j]);
-      }
-    }
+    let b = vec4f(loadB(k, n0), loadB(k, n1), loadB(k, n2), loadB(k, n3));
+    c0 = fma(vec4f(loadA(m0, k)), b, c0);
+    c1 = fma(vec4f(loadA(m1, k)), b, c1);
+    c2 = fma(vec4f(loadA(m2, k)), b, c2);
+    c3 = fma(vec4f(loadA(m3, k)), b, c3);
   }
-  for (var i = 0u; i < mCount; i++) {
-    for (var j = 0u; j < nCount; j++) {
-      storeC(m0 + i, n0 + j, acc[i][j]);
-    }
-  }
+  let nCount = min(4u, dims.y - n0);
+  let mCount = min(4u, dims.x - m0);
+  storeRow(m0, n0, nCount, c0);
+  if (mCount > 1u) { storeRow(m1, n0, nCount, c1); }
+  if (mCount > 2u) { storeRow(m2, n0, nCount, c2); }
+  if (mCount > 3u) { storeRow(m3, n0, nCount, c3); }
 }
 
 var<workgroup> tileA: array<f32, BK * BM>;  // tileA[kk * BM + mm]

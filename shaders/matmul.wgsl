@@ -5,6 +5,9 @@
 // the dispatcher (see its header for which invocation computes which outputs and what goes
 // through workgroup memory). Row-major storage: A is M×K (K×M when transA), B is K×N (N×K
 // when transB), C is M×N; bias has N values and is added to every row.
+// Where A is not transposed, K is a multiple of 4 and (B is transposed or N is a multiple of
+// 4), the dispatcher appends gemm_vec4.wgsl instead, which reads A and B as vec4 through the
+// second pair of bindings below (the same buffers; each entry point uses one pair).
 // Work per output: K multiply-adds.
 
 struct Params {
@@ -21,6 +24,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
+@group(0) @binding(1) var<storage, read> A4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> B4: array<vec4f>;
 
 fn gemmDims() -> vec3u {
   return vec3u(p.M, p.N, p.K);
@@ -38,6 +43,29 @@ fn loadB(k: u32, n: u32) -> f32 {
     return B[n * p.K + k];
   }
   return B[k * p.N + n];
+}
+
+// A[m][k..k+3] of a row-major M×K A.
+fn loadA4(m: u32, k: u32) -> vec4f {
+  return A4[(m * p.K + k) / 4u];
+}
+
+// Column i of the block is row k+i of B, columns n..n+3. Stored K×N (N a multiple of 4), those
+// are four vec4; stored N×K, each of rows n..n+3 of the storage holds a vec4 over k, so the
+// block is their transpose (rows past N repeat the last one; gemm_vec4 never stores them).
+fn loadB4(k: u32, n: u32) -> mat4x4f {
+  if (p.transB != 0u) {
+    let last = p.N - 1u;
+    return transpose(mat4x4f(
+      B4[(n * p.K + k) / 4u],
+      B4[(min(n + 1u, last) * p.K + k) / 4u],
+      B4[(min(n + 2u, last) * p.K + k) / 4u],
+      B4[(min(n + 3u, last) * p.K + k) / 4u],
+    ));
+  }
+  let row = p.N / 4u;
+  let i = (k * p.N + n) / 4u;
+  return mat4x4f(B4[i], B4[i + row], B4[i + 2u * row], B4[i + 3u * row]);
 }
 
 fn storeC(m: u32, n: u32, v: f32) {

@@ -1,4 +1,5 @@
 import gemmWgsl from '../../shaders/gemm.wgsl';
+import gemmVec4Wgsl from '../../shaders/gemm_vec4.wgsl';
 import type { Floats } from '../backend/cpu.ts';
 import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
 import { withConstants, type Kernel } from '../backend/webgpu/kernel.ts';
@@ -134,7 +135,7 @@ export function gemmCpu(M: number, N: number, K: number, A: GemmOperand, B: Gemm
  */
 export interface GemmTiles {
   variant: 'registers' | 'shared';
-  /** Outputs per invocation: TM rows by TN columns. */
+  /** Outputs per invocation: TM rows by TN columns ('registers': 4×4, written out in the shader). */
   TM: number;
   TN: number;
   /** Invocations per workgroup: WG_M rows by WG_N columns. */
@@ -142,10 +143,16 @@ export interface GemmTiles {
   WG_N: number;
   /** Depth of a shared-memory tile ('shared' only). */
   BK: number;
+  /** 'registers' only: ops whose operands allow it read them as vec4 (shaders/gemm_vec4.wgsl). */
+  vec4?: boolean;
 }
 
-export const REGISTER_TILES: GemmTiles = { variant: 'registers', TM: 4, TN: 4, WG_M: 8, WG_N: 8, BK: 1 };
+export const REGISTER_TILES: GemmTiles = { variant: 'registers', TM: 4, TN: 4, WG_M: 8, WG_N: 8, BK: 1, vec4: true };
+/** The register kernel with scalar loads everywhere (tests and benchmarks of the fallback). */
+export const REGISTER_SCALAR_TILES: GemmTiles = { ...REGISTER_TILES, vec4: false };
 export const SHARED_TILES: GemmTiles = { variant: 'shared', TM: 4, TN: 4, WG_M: 16, WG_N: 16, BK: 16 };
+/** Every tile shape, for benchmarks. */
+export const GEMM_VARIANTS: readonly GemmTiles[] = [REGISTER_TILES, REGISTER_SCALAR_TILES, SHARED_TILES];
 
 let forced: GemmTiles | null = null;
 
@@ -164,19 +171,32 @@ export function gemmTiles(backend: WebGpuBackend): GemmTiles {
 }
 
 export function tilesKey(t: GemmTiles): string {
-  return `${t.variant}:${t.TM}x${t.TN}:${t.WG_M}x${t.WG_N}:${t.BK}`;
+  return `${t.variant}:${t.TM}x${t.TN}:${t.WG_M}x${t.WG_N}:${t.BK}${t.vec4 ? ':vec4' : ''}`;
 }
 
 /**
  * A GEMM kernel: the op's WGSL (bindings, Params, gemmDims/loadA/loadB/storeC) followed by the
- * shared core, with the tile sizes as constants in front.
+ * shared core, with the tile sizes as constants in front. With `vec4` (the op has checked that
+ * its operands allow it, and the tiles are 'registers' with vec4 on) the core is
+ * gemm_vec4.wgsl and the op supplies loadA4/loadB4 instead of loadA/loadB.
  */
-export function gemmKernel(name: string, opCode: string, tiles: GemmTiles, bindings: Kernel['bindings'], extra: Record<string, number | boolean> = {}): Kernel {
+export function gemmKernel(
+  name: string,
+  opCode: string,
+  tiles: GemmTiles,
+  bindings: Kernel['bindings'],
+  extra: Record<string, number | boolean> = {},
+  vec4 = false,
+): Kernel {
+  if (tiles.variant === 'registers' && (tiles.TM !== 4 || tiles.TN !== 4)) {
+    throw new Error(`gemm: the register kernel computes 4×4 blocks, got TM=${tiles.TM} TN=${tiles.TN}`);
+  }
+  if (vec4 && !(tiles.variant === 'registers' && tiles.vec4)) throw new Error(`gemm: vec4 asked of tiles ${tilesKey(tiles)}`);
   const consts = { TM: tiles.TM, TN: tiles.TN, WG_M: tiles.WG_M, WG_N: tiles.WG_N, BK: tiles.BK, ...extra };
   return {
-    key: `${name}|${tilesKey(tiles)}|${JSON.stringify(extra)}`,
-    code: withConstants(`${opCode}\n${gemmWgsl}`, consts),
-    entry: tiles.variant === 'registers' ? 'gemm_registers' : 'gemm_shared',
+    key: `${name}|${tilesKey(tiles)}|${vec4 ? 'vec4' : 'scalar'}|${JSON.stringify(extra)}`,
+    code: withConstants(`${opCode}\n${vec4 ? gemmVec4Wgsl : gemmWgsl}`, consts),
+    entry: vec4 ? 'gemm_vec4' : tiles.variant === 'registers' ? 'gemm_registers' : 'gemm_shared',
     bindings,
   };
 }

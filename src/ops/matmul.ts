@@ -5,7 +5,8 @@ import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Tensor } from '../backend/tensor.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
-import { gemmCpu, gemmGrid, gemmKernel, gemmTiles } from './gemm.ts';
+import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
+import { gemmCpu, gemmGrid, gemmKernel, gemmTiles, type GemmTiles } from './gemm.ts';
 import { packParams, u32 } from '../backend/webgpu/kernel.ts';
 
 export interface MatmulOptions {
@@ -63,6 +64,23 @@ export function matmulRef(
   }
 }
 
+// ---- WebGPU ----
+
+/**
+ * Whether the register tiles can read A and B as vec4 (shaders/gemm_vec4.wgsl): A's rows must
+ * run along k in whole vec4 (not transposed, K a multiple of 4), and so must B's, either its
+ * rows along n (N a multiple of 4) or, transposed, along k.
+ */
+function vec4Fits(tiles: GemmTiles, N: number, K: number, o: MatmulOptions): boolean {
+  return tiles.variant === 'registers' && tiles.vec4 === true && !o.transA && K % 4 === 0 && (o.transB === true || N % 4 === 0);
+}
+
+/** Which GEMM kernel a matmul of these sizes runs on `gpu`: 'registers', 'registers+vec4' or 'shared'. */
+export function matmulPath(gpu: WebGpuBackend, M: number, N: number, K: number, o: MatmulOptions): string {
+  const tiles = gemmTiles(gpu);
+  return vec4Fits(tiles, N, K, o) ? 'registers+vec4' : tiles.variant;
+}
+
 // ---- the op ----
 
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
@@ -84,7 +102,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   }
   const gpu = gpuOf(a);
   const tiles = gemmTiles(gpu);
-  const kernel = gemmKernel('matmul', matmulWgsl, tiles, ['read', 'read', 'read', 'write']);
+  const kernel = gemmKernel('matmul', matmulWgsl, tiles, ['read', 'read', 'read', 'write'], {}, vec4Fits(tiles, N, K, options));
   const params = packParams([u32(M), u32(N), u32(K), u32(options.transA ? 1 : 0), u32(options.transB ? 1 : 0), u32(bias ? 1 : 0)]);
   gpu.run(kernel, [a, b, bias ?? gpu.placeholder, c], params, gemmGrid(M, N, tiles));
   return c;
