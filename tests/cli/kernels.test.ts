@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { Random } from '../../src/backend/random.ts';
+import {
+  adamCost,
+  batchNormCost,
+  conv2dCost,
+  matmulCost,
+  maxPool2dCost,
+  rates,
+  reluCost,
+  sgdCost,
+  softmaxCrossEntropyCost,
+  sumChannelsCost,
+} from '../../src/cli/costs.ts';
+import { kernelCases, modelFlops, trainableParams } from '../../src/cli/kernel-plan.ts';
+import { matchesOnly, parseKernelsArgs, predictSeconds, runKernels, skipReason } from '../../src/cli/kernels.ts';
+import { median, planTiming, timeCalls } from '../../src/cli/timing.ts';
+import { createModel } from '../../src/nn/models.ts';
+import { conv2dFlops, conv2dGeometry } from '../../src/ops/conv2d.ts';
+import { pool2dGeometry } from '../../src/ops/maxpool2d.ts';
+
+describe('costs: FLOPs and bytes per op, checked by hand', () => {
+  it('matmul: 2MNK FLOPs (+MN for the bias), A, B, bias and C once', () => {
+    expect(matmulCost(512, 512, 512, false)).toEqual({ flops: 268_435_456, bytes: 3_145_728, bound: 'compute' });
+    expect(matmulCost(2, 3, 5, true)).toEqual({ flops: 2 * 30 + 6, bytes: 4 * (10 + 15 + 6 + 3), bound: 'compute' });
+  });
+
+  it('conv2d: the same FLOPs for all three passes, each pass its own operands', () => {
+    // The seed model's heaviest layer at batch 1: 256→256 channels, 3×3, 46×46, 'same'.
+    const g = conv2dGeometry([1, 256, 46, 46], [256, 256, 3, 3], { padding: 'same' });
+    const flops = 2 * 256 * 46 * 46 * 256 * 9;
+    expect(flops).toBe(2_496_135_168);
+    const x = 256 * 46 * 46;
+    const w = 256 * 256 * 9;
+    expect(conv2dCost(g, 'forward')).toEqual({ flops, bytes: 4 * (x + w + 256 + x), bound: 'compute' });
+    expect(conv2dCost(g, 'backward-input')).toEqual({ flops, bytes: 4 * (x + w + x), bound: 'compute' });
+    expect(conv2dCost(g, 'backward-filter')).toEqual({ flops, bytes: 4 * (x + x + w), bound: 'compute' });
+    expect(conv2dFlops(g)).toBe(flops);
+  });
+
+  it('elementwise ops: a few operations per value, every array once', () => {
+    const g = pool2dGeometry([2, 3, 5, 5], { size: 2 });
+    expect(maxPool2dCost(g, 'forward')).toEqual({ flops: 2 * 3 * 4 * 3, bytes: 4 * (150 + 24), bound: 'memory' });
+    expect(maxPool2dCost(g, 'backward')).toEqual({ flops: 72, bytes: 4 * (150 + 24 + 150), bound: 'memory' });
+    expect(reluCost(10, 'forward').bytes).toBe(80);
+    expect(reluCost(10, 'backward').bytes).toBe(120);
+    // [2,3,4]: n = 24 values, C = 3 channels.
+    expect(batchNormCost(2, 3, 4, 'train')).toEqual({ flops: 168, bytes: 4 * (3 * 24 + 10 * 3), bound: 'memory' });
+    expect(batchNormCost(2, 3, 4, 'infer')).toEqual({ flops: 72, bytes: 4 * (2 * 24 + 4 * 3), bound: 'memory' });
+    expect(batchNormCost(2, 3, 4, 'backward')).toEqual({ flops: 240, bytes: 4 * (5 * 24 + 9 * 3), bound: 'memory' });
+    expect(softmaxCrossEntropyCost(4, 7).bytes).toBe(4 * (28 + 4 + 28 + 4 + 1));
+    expect(sumChannelsCost(2, 3, 4)).toEqual({ flops: 24, bytes: 4 * 27, bound: 'memory' });
+    expect(sgdCost(100).bytes).toBe(2000);
+    expect(adamCost(100).bytes).toBe(2800);
+  });
+
+  it('rates: GFLOP/s always, GB/s only where memory bounds the kernel', () => {
+    const m = rates(matmulCost(512, 512, 512, false), 268.435456);
+    expect(m.gflops).toBeCloseTo(1, 12);
+    expect(m.gbs).toBeNull();
+    const r = rates(reluCost(1e6, 'forward'), 1);
+    expect(r.gbs).toBeCloseTo(8, 12);
+    expect(r.gflops).toBeCloseTo(1, 12);
+  });
+});
+
+describe('timing', () => {
+  it('median of odd and even counts', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow();
+  });
+
+  it('planTiming: fast kernels get the asked repeat, slow ones fewer calls but never fewer than 3 batches', () => {
+    expect(planTiming(0.01, 10, 2)).toEqual({ repeat: 10, batches: 7 });
+    // 100 ms calls, 2 s: 6 calls per batch would fill 3 batches; 3 batches of 6.
+    expect(planTiming(100, 10, 2)).toEqual({ repeat: 6, batches: 3 });
+    expect(planTiming(300, 10, 2)).toEqual({ repeat: 2, batches: 3 });
+    expect(planTiming(5000, 10, 2)).toEqual({ repeat: 1, batches: 3 });
+  });
+
+  it('timeCalls: warm-up and probe are not counted; each batch syncs once', async () => {
+    let calls = 0;
+    let syncs = 0;
+    const t = await timeCalls(() => void calls++, { repeat: 4, budgetSeconds: 0.05, sync: async () => void syncs++ });
+    expect(t.samples.length).toBe(t.batches);
+    expect(t.repeat).toBe(4);
+    expect(calls).toBe(2 + t.batches * 4);
+    expect(syncs).toBe(2 + t.batches);
+    expect(t.ms).toBe(median(t.samples));
+  });
+});
+
+describe('kernelCases: every kernel of a training step at the model layer shapes', () => {
+  it('seed at batch 1: each conv three passes, dense three products, shared shapes once', () => {
+    const model = createModel('seed');
+    const cases = kernelCases(model, 1);
+    const count = (k: string) => cases.filter((c) => c.kernel === k).length;
+    expect(count('conv2d.forward')).toBe(6);
+    expect(count('conv2d.backward-input')).toBe(6);
+    expect(count('conv2d.backward-filter')).toBe(6);
+    expect(count('matmul.forward')).toBe(4);
+    expect(count('matmul.backward-weights')).toBe(4);
+    expect(count('matmul.backward-input')).toBe(4);
+    // relu after both convs of a block shares one shape: 3 conv shapes + 3 dense = 6.
+    expect(count('relu.forward')).toBe(6);
+    expect(count('batchnorm.train')).toBe(6);
+    expect(count('maxpool2d.forward')).toBe(3);
+    expect(count('softmax-cross-entropy')).toBe(1);
+    expect(count('sgd')).toBe(1);
+    expect(count('adam')).toBe(1);
+    const relu = cases.find((c) => c.kernel === 'relu.forward')!;
+    expect(relu.layers).toEqual(['conv2d', 'conv2d_1']);
+    expect(relu.shape).toBe('[1,256,46,46]');
+    const heavy = cases.find((c) => c.kernel === 'conv2d.forward' && c.layers[0] === 'conv2d_1')!;
+    expect(heavy.shape).toBe('x[1,256,46,46] w[256,256,3,3] same');
+    expect(heavy.cost.flops).toBe(2_496_135_168);
+    // Dense batch norm cannot train on one value per channel: it trains at batch 2 and says so.
+    const bn = cases.find((c) => c.kernel === 'batchnorm.train' && c.layers[0] === 'batch_normalization_6')!;
+    expect(bn.shape).toBe('[2,512]');
+    expect(bn.note).toMatch(/batch 2/);
+    const dense = cases.find((c) => c.kernel === 'matmul.forward' && c.layers[0] === 'dense')!;
+    expect(dense.cost).toEqual(matmulCost(1, 512, 1600, true));
+  });
+
+  it('parameter count and model FLOPs agree with the model summary', () => {
+    const model = createModel('seed').build(new Random(0), 'cpu');
+    const s = model.summary();
+    expect(trainableParams(model)).toBe(s.trainable);
+    // summary's multiply-adds also count batch norm's per-value work; the GEMMs alone are these.
+    expect(modelFlops(model, 1, 'forward')).toBe(2 * 1_502_556_288 - 2 * (2 * 256 * 46 * 46 + 2 * 128 * 23 * 23 + 2 * 64 * 11 * 11 + 512 + 256 + 128));
+    const first = 2 * model.layers[0].macs(model.shapes[0]);
+    expect(modelFlops(model, 3, 'train')).toBe(3 * (3 * modelFlops(model, 1, 'forward') - first));
+    model.dispose();
+  });
+
+  it('every case of the small model runs on the CPU and leaves its inputs disposable', () => {
+    for (const c of kernelCases(createModel('small'), 2)) {
+      const p = c.prepare('cpu');
+      p.call();
+      p.call();
+      p.dispose();
+    }
+  });
+});
+
+describe('fer kernels: arguments and decisions', () => {
+  it('parses flags and rejects bad values in one line', () => {
+    const o = parseKernelsArgs(['--backend', 'cpu', '--model', 'small', '--batch', '4', '--only', 'conv2d']);
+    expect(o).toMatchObject({ backends: ['cpu'], model: 'small', batch: 4, only: 'conv2d', repeat: 10, json: false });
+    expect(parseKernelsArgs([])).toMatchObject({ backends: ['cpu', 'webgpu'], model: 'seed', batch: null });
+    expect(() => parseKernelsArgs(['--backend', 'gpu'])).toThrow(/^--backend must be cpu, webgpu or both, got "gpu"$/);
+    expect(() => parseKernelsArgs(['--model', 'big'])).toThrow(/^--model must be seed or small, got "big"$/);
+    expect(() => parseKernelsArgs(['--batch', '0'])).toThrow(/^--batch must be a positive integer, got "0"$/);
+    expect(() => parseKernelsArgs(['--batch', '1.5'])).toThrow(/positive integer/);
+    expect(() => parseKernelsArgs(['--max-seconds', 'x'])).toThrow(/^--max-seconds must be a positive number, got "x"$/);
+    expect(() => parseKernelsArgs(['--gemm', 'fast'])).toThrow(/^--gemm must be auto, registers, scalar, shared, all, got "fast"$/);
+  });
+
+  it('skips by predicted time from the probe rates, and says why', () => {
+    const rate = { gflops: 0.5, gbs: 1 };
+    const heavy = matmulCost(1000, 1000, 1000, false);
+    expect(predictSeconds(heavy, rate)).toBeCloseTo(4, 12);
+    expect(skipReason(heavy, rate, 5)).toBeNull();
+    expect(skipReason(heavy, rate, 3)).toBe('predicted 4.0 s per call (2.00 GFLOP at the 0.50 GFLOP/s of the GEMM probe) > --max-seconds 3');
+    expect(skipReason(reluCost(1e9, 'forward'), rate, 3)).toMatch(/8000 MB at the 1.00 GB\/s of the memory probe/);
+  });
+
+  it('--only matches a kernel name part or a whole layer name', () => {
+    expect(matchesOnly(null, 'relu.forward', [])).toBe(true);
+    expect(matchesOnly('batchnorm', 'batchnorm.train', ['batch_normalization'])).toBe(true);
+    expect(matchesOnly('conv2d_1', 'relu.forward', ['conv2d', 'conv2d_1'])).toBe(true);
+    expect(matchesOnly('conv2d_1', 'relu.forward', ['conv2d_10'])).toBe(false);
+    expect(matchesOnly('matmul', 'conv2d.forward', ['conv2d'])).toBe(false);
+  });
+
+  it('runs end to end on the CPU: rows with rates, the model rows in images/s', async () => {
+    const o = parseKernelsArgs(['--backend', 'cpu', '--model', 'small', '--batch', '2', '--only', 'dense_1', '--budget', '0.05']);
+    if (o === 'help') throw new Error('unexpected help');
+    const rep = await runKernels(o, () => {});
+    expect(rep.adapter).toBeNull();
+    expect(rep.rows.map((r) => r.kernel)).toEqual(['matmul.forward', 'matmul.backward-weights', 'matmul.backward-input', 'reduce.sumChannels']);
+    for (const r of rep.rows) {
+      expect(r.ms).toBeGreaterThan(0);
+      expect(r.gflops).toBeCloseTo(r.flops / (r.ms * 1e6), 9);
+      expect(r.cpuOverGpu).toBeNull();
+    }
+    const all = await runKernels({ ...o, only: 'model' }, () => {});
+    expect(all.rows).toEqual([]);
+    expect(all.models.map((m) => m.what)).toEqual(['forward', 'train-step']);
+    for (const m of all.models) expect(m.imagesPerSecond).toBeCloseTo((2 * 1000) / m.ms, 9);
+  });
+});
