@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   train: async () => (await import('./train.ts')).trainCommand,
   predict: async () => (await import('./predict.ts')).predictCommand,
   eval: async () => (await import('./eval.ts')).evalCommand,
+  kernels: async () => (await import('./kernels.ts')).kernelsCommand,
   serve: async () => (await import('./serve.ts')).serveCommand,
   'build-web': async () => (await import('./build-web.ts')).buildWebCommand,
 };
