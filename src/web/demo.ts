@@ -72,6 +72,7 @@ async function classifyPhoto(model: FerModel, file: Blob, name: string): Promise
     showTiming(p);
     say(`${name}: ${p.faces.length === 0 ? 'no face found' : `${p.faces.length} face${p.faces.length > 1 ? 's' : ''}`}`);
     stage.dataset.state = 'done';
+    stage.dataset.results = String(Number(stage.dataset.results ?? 0) + 1);
     storePhoto(photo, name);
   } finally {
     stage.classList.remove('busy');

@@ -14,6 +14,7 @@ function card(face: FaceEmotion, index: number, classes: readonly string[]): HTM
   // The exact numbers, for scripts and tests; the page shows them rounded.
   c.dataset.emotion = face.emotion;
   c.dataset.probabilities = JSON.stringify(face.probabilities);
+  c.dataset.box = JSON.stringify(face.box);
   c.style.setProperty('--accent', emotionColor(classes, face.emotion));
   const head = h('header', 'face-head');
   head.append(h('span', 'face-index', String(index + 1)), h('span', 'face-emotion', face.emotion), h('span', 'face-confidence', `${(100 * face.confidence).toFixed(1)}%`));

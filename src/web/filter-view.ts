@@ -30,7 +30,8 @@ function strip(p: ParamValues): HTMLElement[] {
   paint(c, p.data, 0, p.data.length, 1, s);
   wrap.append(c);
   const row = Object.assign(document.createElement('div'), { className: 'section-head' });
-  row.append(label, legend(s));
+  row.append(label);
+  if (!constant) row.append(legend(s));
   return [row, wrap];
 }
 
