@@ -72,7 +72,7 @@ export class FerModel {
     this.warning = init.warning;
     this.#cascade = init.cascade;
     this.#gpu = init.gpu;
-    this.layers = describeLayers(init.sequential);
+    this.layers = describeLayers(init.sequential, init.gpu);
   }
 
   get classes(): string[] {

@@ -31,7 +31,9 @@ function strip(p: ParamValues): HTMLElement[] {
   wrap.append(c);
   const row = Object.assign(document.createElement('div'), { className: 'section-head' });
   row.append(label);
-  if (!constant) row.append(legend(s));
+  // A constant vector (an untrained bias, say) says so in its label; a flat bar would add nothing.
+  if (constant) return [row];
+  row.append(legend(s));
   return [row, wrap];
 }
 

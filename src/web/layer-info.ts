@@ -1,6 +1,9 @@
 import type { Shape } from '../backend/tensor.ts';
+import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
 import type { LayerConfig } from '../nn/layer.ts';
 import type { Sequential } from '../nn/sequential.ts';
+import { gemmTiles } from '../ops/gemm.ts';
+import { matmulPath } from '../ops/matmul.ts';
 
 /** One row of the explorer's layer list, and which WGSL files compute that layer. */
 export interface LayerInfo {
@@ -20,19 +23,40 @@ export interface LayerInfo {
   how: string;
 }
 
-function kernelsOf(config: LayerConfig): { kernels: string[]; how: string } {
+/**
+ * Which GEMM core and entry point a product gets on `gpu` (the choice the ops make per adapter).
+ * `vec4` says whether this product may take the vec4 core (null: the op never does); without a
+ * GPU both cores are named where either may run on some adapter.
+ */
+function gemmCore(gpu: WebGpuBackend | null, vec4: ((gpu: WebGpuBackend) => boolean) | null): { files: string[]; how: string } {
+  if (!gpu) {
+    return vec4
+      ? { files: ['gemm.wgsl', 'gemm_vec4.wgsl'], how: 'gemm.wgsl (gemm_vec4.wgsl on software adapters) is the tiled loop' }
+      : { files: ['gemm.wgsl'], how: 'gemm.wgsl is the tiled loop' };
+  }
+  if (vec4?.(gpu)) return { files: ['gemm_vec4.wgsl'], how: 'gemm_vec4.wgsl is the loop (register tiles read as vec4: this adapter is a software renderer)' };
+  return { files: ['gemm.wgsl'], how: `gemm.wgsl's gemm_${gemmTiles(gpu).variant} entry point is the tiled loop` };
+}
+
+function kernelsOf(config: LayerConfig, input: Shape, gpu: WebGpuBackend | null): { kernels: string[]; how: string } {
   const relu = config.activation === 'relu';
+  const thenRelu = relu ? '; then relu.wgsl' : '';
   switch (config.type) {
-    case 'Conv2D':
+    case 'Conv2D': {
+      const core = gemmCore(gpu, null);
       return {
-        kernels: ['conv2d.wgsl', 'gemm.wgsl', ...(relu ? ['relu.wgsl'] : [])],
-        how: `an implicit GEMM: conv2d.wgsl says how to read filters and image patches, gemm.wgsl is the tiled loop${relu ? '; then relu.wgsl' : ''}`,
+        kernels: ['conv2d.wgsl', ...core.files, ...(relu ? ['relu.wgsl'] : [])],
+        how: `an implicit GEMM: conv2d.wgsl says how to read filters and image patches, ${core.how}${thenRelu}`,
       };
-    case 'Dense':
+    }
+    case 'Dense': {
+      const units = Number(config.units);
+      const core = gemmCore(gpu, (g) => matmulPath(g, 1, units, input[0], { transB: true }) === 'registers+vec4');
       return {
-        kernels: ['matmul.wgsl', 'gemm.wgsl', ...(relu ? ['relu.wgsl'] : [])],
-        how: `y = x·Wᵀ + b: matmul.wgsl addresses the operands, gemm.wgsl is the tiled loop${relu ? '; then relu.wgsl' : ''}`,
+        kernels: ['matmul.wgsl', ...core.files, ...(relu ? ['relu.wgsl'] : [])],
+        how: `y = x·Wᵀ + b: matmul.wgsl addresses the operands, ${core.how}${thenRelu}`,
       };
+    }
     case 'BatchNorm':
       return { kernels: ['batchnorm.wgsl'], how: 'inference: the elementwise apply entry point with the running mean and variance' };
     case 'MaxPool2D':
@@ -46,7 +70,8 @@ function kernelsOf(config: LayerConfig): { kernels: string[]; how: string } {
   }
 }
 
-export function describeLayers(model: Sequential): LayerInfo[] {
+/** The layer list; `gpu` (null on the CPU) decides which GEMM core the kernel lists name. */
+export function describeLayers(model: Sequential, gpu: WebGpuBackend | null): LayerInfo[] {
   const rows = model.summary().rows;
   return model.layers.map((l, i) => ({
     index: i,
@@ -57,6 +82,6 @@ export function describeLayers(model: Sequential): LayerInfo[] {
     params: rows[i].params,
     macs: l.macs(model.shapes[i]),
     config: l.config(),
-    ...kernelsOf(l.config()),
+    ...kernelsOf(l.config(), model.shapes[i], gpu),
   }));
 }

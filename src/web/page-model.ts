@@ -17,6 +17,8 @@ function el(id: string): HTMLElement {
 /** Loads model.safetensors beside the page, filling #backend and #caveat; null (and a message) on failure. */
 export async function loadPageModel(): Promise<FerModel | null> {
   const badge = el('backend');
+  // ?backend=… follows the user from the demo to the explorer and back.
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a')) a.setAttribute('href', `${a.getAttribute('href')!.split('?')[0]}${location.search}`);
   const caveat = el('caveat');
   try {
     const model = await loadModel('model.safetensors', { backend: wishFromUrl(), cascade: 'cascade.xml' });

@@ -82,6 +82,18 @@ describe.skipIf(!hasChromium || !hasAstronaut)('kernel explorer', () => {
     await page.click('#kernel-tabs .tab:nth-child(1)');
     await page.waitForSelector('#kernel-source[data-file="conv2d.wgsl"]');
     await page.screenshot({ path: artifact('explorer-webgpu.png'), fullPage: true });
+
+    // A dense layer: matmul.wgsl in front of the GEMM core this adapter gets, the weights as one matrix.
+    const dense = page.locator('#layers tr[data-type="Dense"]').first();
+    const denseIndex = (await dense.getAttribute('data-index'))!;
+    await dense.click();
+    await page.waitForSelector('#kernel-source[data-file="matmul.wgsl"]');
+    const denseTabs = await page.$$eval('#kernel-tabs .tab', (ts) => ts.map((t) => t.textContent));
+    expect(denseTabs[0]).toBe('matmul.wgsl');
+    expect(['gemm.wgsl', 'gemm_vec4.wgsl']).toContain(denseTabs[1]);
+    expect(await page.textContent('#kernel-source .doc')).toContain(header('matmul.wgsl'));
+    await page.waitForFunction((i) => document.querySelector('#layers tr[aria-selected="true"]')?.getAttribute('data-index') === i && document.getElementById('timing')?.dataset.medianMs, denseIndex);
+    expect(await page.$$eval('#filters .wide canvas', (cs) => cs.length)).toBeGreaterThan(0);
     expect(errors).toEqual([]);
     await page.close();
   });
