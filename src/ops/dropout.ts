@@ -53,7 +53,8 @@ const KERNEL: Kernel = { key: 'dropout', code: dropoutWgsl, bindings: ['read', '
 /** Records y = dropout(x) on the GPU; `maxPerDim` is lowered only by tests, to force the 2-D grid. */
 export function dropoutGpu(x: Tensor, y: Tensor, rate: number, seed: number, maxPerDim = 65535): void {
   const params = packParams([u32(x.size), u32(seed >>> 0), u32(dropThreshold(rate)), f32(dropoutScale(rate))]);
-  gpuOf(x).run(KERNEL, [x, y], params, grid1d(x.size, 256, maxPerDim));
+  // The seed changes every training step: transient, or each step would cache one more uniform buffer.
+  gpuOf(x).run(KERNEL, [x, y], params, grid1d(x.size, 256, maxPerDim), true);
 }
 
 // ---- the ops ----
