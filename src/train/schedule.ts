@@ -38,7 +38,9 @@ export function afterEpoch(
   plateau: PlateauOptions | null,
   earlyStopPatience: number | null,
 ): ScheduleDecision {
-  const improved = valLoss < s.bestLoss * (1 - MIN_IMPROVEMENT);
+  // bestEpoch, not bestLoss, says whether there is a best yet: Infinity is null after a
+  // checkpoint's JSON round trip.
+  const improved = s.bestEpoch < 0 || valLoss < s.bestLoss * (1 - MIN_IMPROVEMENT);
   let lrReduced = false;
   if (improved) {
     s.bestLoss = valLoss;

@@ -34,6 +34,16 @@ export interface TrainHooks {
   interrupted?(): boolean;
 }
 
+/** "<param> holds NaN" for the first parameter with a non-finite value, or null. */
+async function nonFiniteParam(model: Sequential): Promise<string | null> {
+  for (const p of model.params()) {
+    const v = await p.value.read();
+    const i = v.findIndex((x) => !Number.isFinite(x));
+    if (i >= 0) return `${p.name} holds ${v[i]}`;
+  }
+  return null;
+}
+
 /** The order of an epoch's examples: a permutation that depends only on the seed and the epoch. */
 export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {
   const order = new Uint32Array(count);
@@ -65,6 +75,10 @@ export async function train(
   const backend = model.backend;
   const weights = s.classWeights ? keep(tensor(Float32Array.from(s.classWeights), [s.classWeights.length], backend)) : null;
   const B = s.batchSize;
+  const diverged = (what: string): { outcome: TrainOutcome; message: string } => {
+    const last = state.log.length > 0 ? `the checkpoint of epoch ${state.log.length} is kept` : 'no checkpoint was written yet';
+    return { outcome: 'diverged', message: `${what}: stopped (try a lower --lr); ${last} in ${run.dir}` };
+  };
   const batches = batchesPerEpoch(data.train.count, B);
   try {
     while (state.epoch < s.epochs) {
@@ -75,6 +89,8 @@ export async function train(
         // runs and a Ctrl-C (a signal event) is not seen until training ends.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (hooks.interrupted?.()) {
+          const bad = await nonFiniteParam(model);
+          if (bad) return diverged(`${bad} at epoch ${state.epoch + 1}, batch ${b}`);
           await run.saveCheckpoint(model, optimizer, state);
           return { outcome: 'interrupted', message: `interrupted: checkpoint saved at epoch ${state.epoch + 1}, batch ${b}/${batches}` };
         }
@@ -98,13 +114,7 @@ export async function train(
         out.loss.dispose();
         out.pred.dispose();
         const loss = lossV[0];
-        if (!Number.isFinite(loss)) {
-          const last = state.log.length > 0 ? `the checkpoint of epoch ${state.log.length} is kept` : 'no checkpoint was written yet';
-          return {
-            outcome: 'diverged',
-            message: `loss became ${loss} at epoch ${state.epoch + 1}, batch ${b + 1}: stopped (try a lower --lr); ${last} in ${run.dir}`,
-          };
-        }
+        if (!Number.isFinite(loss)) return diverged(`loss became ${loss} at epoch ${state.epoch + 1}, batch ${b + 1}`);
         let correct = 0;
         for (let i = 0; i < n; i++) if (predV[i] === y[i]) correct++;
         p.lossSum += loss * n;
@@ -140,6 +150,11 @@ export async function train(
         imagesPerSecond: p.seen / Math.max(p.seconds, 1e-9),
         backend: String(backend),
       };
+      // The last step may have broken the weights after its loss was taken; a relu can even hide
+      // NaN weights from every loss. Either way the last good checkpoint must not be overwritten.
+      if (record.valLoss !== null && !Number.isFinite(record.valLoss)) return diverged(`validation loss became ${record.valLoss} at epoch ${state.epoch + 1}`);
+      const bad = await nonFiniteParam(model);
+      if (bad) return diverged(`${bad} at the end of epoch ${state.epoch + 1}`);
       state.log.push(record);
       const decision = afterEpoch(state.schedule, record.epoch, record.valLoss ?? record.trainLoss, s.plateau, s.earlyStop);
       state.epoch++;
