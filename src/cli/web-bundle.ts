@@ -21,9 +21,9 @@ const COMMON: BuildOptions = {
 };
 
 /**
- * The demo and explorer scripts use the engine only through the public module, as any page
- * would: their `import … from './index.ts'` becomes `import … from './fer.js'`, and anything
- * else from the engine is refused, so the pages never carry a second copy of it.
+ * The page scripts (demo, explorer, webcam worker) use the engine only through the public
+ * module, as any page would: their `import … from './index.ts'` becomes `import … from
+ * './fer.js'`, and anything else from the engine is refused, so they never carry a second copy.
  */
 const pagesUseFerJs: Plugin = {
   name: 'pages-use-fer-js',
@@ -40,7 +40,7 @@ const pagesUseFerJs: Plugin = {
   },
 };
 
-/** The browser files: `fer.js` (the library: engine, WGSL, detector), `demo.js` and `explorer.js`. */
+/** The browser files: `fer.js` (the library: engine, WGSL, detector), `demo.js`, `explorer.js` and `webcam-worker.js`. */
 export async function bundleWeb(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   try {
@@ -48,7 +48,7 @@ export async function bundleWeb(): Promise<Map<string, string>> {
     out.set('fer.js', lib.outputFiles![0].text);
     const pages = await build({
       ...COMMON,
-      entryPoints: [resolve(WEB, 'demo.ts'), resolve(WEB, 'explorer.ts')],
+      entryPoints: [resolve(WEB, 'demo.ts'), resolve(WEB, 'explorer.ts'), resolve(WEB, 'webcam-worker.ts')],
       outdir: 'pages',
       plugins: [pagesUseFerJs],
     });

@@ -5,6 +5,7 @@ import { decodeImageFile, type FerModel, type Prediction } from './index.ts';
 import { loadPageModel } from './page-model.ts';
 import { storePhoto } from './photo-handoff.ts';
 import { Webcam } from './webcam.ts';
+import { WorkerPredictor } from './worker-predictor.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const view = $<HTMLCanvasElement>('view');
@@ -102,7 +103,23 @@ function setUp(model: FerModel): void {
     if (f) void run(f, f.name);
   });
 
-  webcam = new Webcam(model, {
+  // The webcam's predictions run in a worker (started with the webcam), so detection never
+  // stalls the video; where workers cannot run the model, on this thread.
+  let predictor: WorkerPredictor | null = null;
+  let where = '';
+  const predictFrame = async (video: HTMLVideoElement) => {
+    if (!predictor && where === '') {
+      try {
+        const started = await WorkerPredictor.start(model.backend);
+        predictor = started.predictor;
+        where = `in a worker on ${started.backend}`;
+      } catch (e) {
+        where = `on the page's thread (${(e as Error).message})`;
+      }
+    }
+    return predictor ? predictor.predict(video) : model.predict(video);
+  };
+  webcam = new Webcam(predictFrame, {
     draw(video, last) {
       fit(video.videoWidth, video.videoHeight);
       ctx.drawImage(video, 0, 0);
@@ -110,7 +127,7 @@ function setUp(model: FerModel): void {
     },
     result(p, fps) {
       showFaces(faces, p.faces, model.classes, 'No face in view.');
-      showTiming(p, `${fps} fps`);
+      showTiming(p, `${fps} fps · model ${where}`);
       stage.dataset.state = 'webcam';
     },
     error(e) {

@@ -1,8 +1,8 @@
 // The webcam loop: the video is drawn on every animation frame; a new detection + prediction
 // starts only when the previous one has finished and EVERY frames have passed, and until it
-// finishes the last result stays on screen. So a slow model lowers the result rate, never the
-// video's frame rate.
-import type { FerModel, Prediction } from './index.ts';
+// finishes the last result stays on screen. With `predict` running off the page's thread (see
+// worker-predictor.ts), a slow model lowers the result rate, never the video's frame rate.
+import type { Prediction } from './index.ts';
 
 const EVERY = 5;
 
@@ -23,7 +23,7 @@ export class Webcam {
   #frameTimes: number[] = [];
 
   constructor(
-    readonly model: FerModel,
+    readonly predict: (video: HTMLVideoElement) => Promise<Prediction>,
     readonly hooks: WebcamHooks,
   ) {
     this.#video.muted = true;
@@ -70,7 +70,7 @@ export class Webcam {
   #infer(): void {
     this.#busy = true;
     this.#sinceLast = 0;
-    this.model
+    this
       .predict(this.#video)
       .then((p) => {
         if (!this.#stream) return;

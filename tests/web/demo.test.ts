@@ -123,7 +123,7 @@ describe.skipIf(!hasChromium || !hasAstronaut)('demo page, astronaut.png', () =>
     await page.close();
   });
 
-  it('webcam: the video is drawn every frame and a result arrives without blocking it', async () => {
+  it('webcam: the video is drawn every frame while the model runs in a worker, and a result arrives', async () => {
     const cam = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
     try {
       const { page, errors } = await openPage(cam, { webgpu: false });
@@ -138,6 +138,8 @@ describe.skipIf(!hasChromium || !hasAstronaut)('demo page, astronaut.png', () =>
       await page.waitForTimeout(300);
       expect(await frame()).not.toBe(a);
       expect(Number(await page.getAttribute('#timing', 'data-detect-ms'))).toBeGreaterThan(0);
+      expect(await page.textContent('#timing')).toContain('model in a worker on cpu');
+      await page.screenshot({ path: artifact('demo-webcam.png') });
       await page.click('#webcam');
       expect(await page.textContent('#webcam')).toBe('Start webcam');
       expect(errors).toEqual([]);

@@ -52,6 +52,7 @@ describe('fer serve', () => {
       ['/fer.js', CONTENT_TYPES['.js']],
       ['/demo.js', CONTENT_TYPES['.js']],
       ['/explorer.js', CONTENT_TYPES['.js']],
+      ['/webcam-worker.js', CONTENT_TYPES['.js']],
       ['/cascade.xml', CONTENT_TYPES['.xml']],
       ['/model.safetensors', 'application/octet-stream'],
       ...SHADERS.map((f): [string, string] => [`/shaders/${f}`, CONTENT_TYPES['.wgsl']]),
@@ -97,7 +98,7 @@ describe('fer serve', () => {
     // WGSL ships as text, header comments included.
     expect(js).toContain(readFileSync(join(ROOT, 'shaders/relu.wgsl'), 'utf8').split('\n')[0]);
     // The page scripts share fer.js instead of carrying the engine again.
-    for (const page of ['demo.js', 'explorer.js']) {
+    for (const page of ['demo.js', 'explorer.js', 'webcam-worker.js']) {
       const text = await (await fetch(`${server.url}${page}`)).text();
       expect(text).toMatch(/from "\.\/fer\.js"/);
       expect(text.length).toBeLessThan(js.length / 4);
@@ -177,7 +178,7 @@ describe('fer build-web', () => {
   afterAll(() => statics?.close());
 
   it('writes the pages, the bundle, the model, the cascade and the shaders', () => {
-    for (const f of ['fer.js', 'demo.js', 'explorer.js', 'index.html', 'explorer.html', 'style.css', 'model.safetensors', 'cascade.xml']) expect(files).toContain(f);
+    for (const f of ['fer.js', 'demo.js', 'explorer.js', 'webcam-worker.js', 'index.html', 'explorer.html', 'style.css', 'model.safetensors', 'cascade.xml']) expect(files).toContain(f);
     expect(files.filter((f) => f.startsWith('shaders/')).sort()).toEqual(SHADERS.map((f) => `shaders/${f}`).sort());
     expect(readdirSync(out).sort()).toEqual([...new Set(files.map((f) => f.split('/')[0]))].sort());
   });
