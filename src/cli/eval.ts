@@ -11,7 +11,7 @@ import { RunFolder } from '../train/run-folder.ts';
 import type { EpochRecord } from '../train/run-state.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { loadModelFile } from './model-source.ts';
-import { fer2013Caveat } from './model-warning.ts';
+import { fer2013Caveat } from '../nn/training-caveat.ts';
 import { bar, ProgressLine } from './progress.ts';
 
 export const EVAL_HELP = `fer eval --model RUN|FILE --data PATH [options]

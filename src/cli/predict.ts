@@ -9,7 +9,7 @@ import { decodeImage, encodePng } from '../image/decode.ts';
 import { toGray } from '../image/image.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { loadModelFile } from './model-source.ts';
-import { fer2013Caveat } from './model-warning.ts';
+import { fer2013Caveat } from '../nn/training-caveat.ts';
 import { bar, ProgressLine } from './progress.ts';
 
 export const PREDICT_HELP = `fer predict <image|folder> [options]

@@ -8,7 +8,7 @@
  */
 import { FerError } from '../backend/errors.ts';
 import { parseCascade, type Cascade } from '../detect/cascade.ts';
-import { fer2013Caveat } from '../cli/model-warning.ts';
+import { fer2013Caveat } from '../nn/training-caveat.ts';
 import { modelFromBytes } from '../nn/model-file.ts';
 import { FerModel } from './fer-model.ts';
 import { openBackend, type BackendWish } from './open-backend.ts';
