@@ -12,9 +12,9 @@ import { MaxPool2D } from '../../src/nn/pooling.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyRef } from '../../src/ops/softmax-cross-entropy.ts';
 import { expectClose, relativeError } from '../support/compare.ts';
-import { numericalGradient, toF64 } from '../support/gradcheck.ts';
+import { GRAD_TOLERANCE, numericalGradient, toF64 } from '../support/gradcheck.ts';
 import { randomInt } from '../support/random.ts';
-import { float64Forward } from './float64-net.ts';
+import { float64Backward, float64Forward } from './float64-net.ts';
 import { drawInput, FLOAT32_TOLERANCE, float64Params, randomizeParams, STEP } from './layer-gradcheck.ts';
 
 /**
@@ -94,6 +94,33 @@ describe('Sequential end to end: softmax cross-entropy gradients of every parame
       expect(err, `${layer.name}: parameter gradients' relative error ${err.toExponential(2)}`).toBeLessThanOrEqual(MODEL_TOLERANCE);
     }
     for (const p of model.params().filter((q) => !q.trainable)) expect(p.grad, `${p.name} is not trained`).toBeNull();
+  });
+
+  it('the float64 backward twin (what the seed-model test measures rounding against) gives the finite differences', async () => {
+    const model = tinyModel().build(new Random(randomInt(0, 2 ** 31)), 'cpu');
+    randomizeParams(model.layers);
+    const N = 4;
+    const K = 3;
+    const params = await float64Params(model.layers);
+    const dropSeed = randomInt(0, 2 ** 31);
+    const x64 = toF64(drawInput(model.layers, model.shapes, params, N, dropSeed));
+    const labels = Float64Array.from({ length: N }, () => randomInt(0, K - 1));
+    const forward = () => float64Forward(model.layers, model.shapes, params, x64, N, { training: true, rng: new Random(dropSeed) });
+    const lossOf = () => softmaxCrossEntropyRef(forward().y, labels, null, N, K, new Float64Array(N * K));
+    const pass = forward();
+    const dz = new Float64Array(N * K);
+    softmaxCrossEntropyRef(pass.y, labels, null, N, K, dz);
+    const grads = float64Backward(model.layers, model.shapes, params, pass, N, dz);
+    expect([...grads.keys()].sort()).toEqual(model.params().filter((p) => p.trainable).map((p) => p.name).sort());
+    // All float64 now, so GRAD_TOLERANCE; per layer, for the reason given at MODEL_TOLERANCE.
+    for (const layer of model.layers) {
+      const names = layer.params().filter((p) => p.trainable).map((p) => p.name);
+      if (names.length === 0) continue;
+      const analytic = names.flatMap((n) => Array.from(grads.get(n)!));
+      const numeric = names.flatMap((n) => Array.from(numericalGradient(params.get(n)!, lossOf, STEP)));
+      const err = relativeError(analytic, numeric);
+      expect(err, `${layer.name}: float64 backward relative error ${err.toExponential(2)}`).toBeLessThanOrEqual(GRAD_TOLERANCE);
+    }
   });
 });
 

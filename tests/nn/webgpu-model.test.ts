@@ -12,13 +12,15 @@ import { Flatten } from '../../src/nn/flatten.ts';
 import { createModel } from '../../src/nn/models.ts';
 import { MaxPool2D } from '../../src/nn/pooling.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { softmaxCrossEntropy } from '../../src/ops/softmax-cross-entropy.ts';
 import { assembleBatch } from '../../src/train/batch.ts';
 import { Optimizer, type OptimizerConfig } from '../../src/train/optimizer.ts';
+import { softmaxCrossEntropy, softmaxCrossEntropyRef } from '../../src/ops/softmax-cross-entropy.ts';
 import { expectClose, GPU_TOLERANCE, relativeError } from '../support/compare.ts';
+import { toF64 } from '../support/gradcheck.ts';
 import { gpu } from '../support/gpu.ts';
 import { randomArray, randomInt } from '../support/random.ts';
-import { randomizeParams } from './layer-gradcheck.ts';
+import { float64Backward, float64Forward } from './float64-net.ts';
+import { float64Params, randomizeParams } from './layer-gradcheck.ts';
 
 /** Every layer type, odd sizes, batch norm in both layouts. */
 function tinyModel(): Sequential {
@@ -230,32 +232,78 @@ describe('GPU memory over training steps', () => {
   }
 });
 
+/** ‖a − b‖₂ / ‖b‖₂: the size of the difference over the whole gradient, not its largest element. */
+function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < b.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d / n);
+}
+
 /**
- * The real `seed` network (2.1 M parameters) takes one training step on both backends, batch 2.
- * Measured on this machine's SwiftShader: about 165 s for the WebGPU step and 13 s for the
- * CPU's, so it runs only with FER_SLOW_TESTS=1.
+ * The real `seed` network (2.1 M parameters) takes one training step, batch 2, on the CPU, on
+ * WebGPU and in float64 (the reference functions composed, float64-net.ts). Measured on this
+ * machine's SwiftShader: about 115–185 s per WebGPU pass (the test makes two), 7–15 s for the
+ * CPU step and 6–13 s for float64: about 4.7 minutes in all, so it runs only with
+ * FER_SLOW_TESTS=1.
  *
- * Tolerance: both backends accumulate in float32 but in different orders. The longest sums
- * are the first convolution's weight gradient (batch·46·46 = 4232 terms) and the inner
- * products of K = 256·9 = 2304; their rounding differs by about √n·u ≈ 65·6e-8 ≈ 4e-6 of the
- * terms' size, and thirteen layers of backward (six batch norms, whose dx cancels) compound it.
- * 1e-3 normwise allows for that; a wrong index or a missed term still errs by order 1.
+ * Float32 rounding at these sizes: sums of up to 4232 terms (the first convolution's weight
+ * gradient, batch·46·46) and inner products of K = 256·9 = 2304 leave a kernel about
+ * √n·u ≈ 65·6e-8 ≈ 4e-6 from the exact result; 1e-4 bounds that with room. That is checked
+ * layer by layer: each WebGPU layer, given this step's exact (float64) input and output
+ * gradient, must reproduce the exact output, input gradient and parameter gradients to 1e-4
+ * (measured: at most 5e-6).
+ *
+ * End to end the differences are amplified, so they are judged differently. At batch 2 a batch
+ * norm over features sees two examples whose values are nearly equal (the faces look alike to
+ * the dense layers): it normalises their small difference, so relative errors grow by |x|/|d|
+ * at each of the three dense batch norms (measured: 4e-6 in, 3e-4 out at the first). WebGPU
+ * accumulates in float32; the CPU reference accumulates in JavaScript doubles and rounds only
+ * what it stores, so it starts ten times closer: measured end to end, the CPU's gradients are
+ * 1e-4–3e-4 from float64 and WebGPU's 1e-3–3e-3, both evenly over the layers. Where, in
+ * addition, a relu or max-pool decision near its kink comes out differently, a gradient term
+ * takes another path: in two earlier runs (other seeds) single elements of the early
+ * convolutions' gradients ended up to 1.4e-1 (of the largest) apart, which such a rerouting
+ * explains (not traced further: every kernel stays within 5e-6 given exact inputs). So end to end: the loss
+ * to 1e-4 (measured 2e-5 to 3e-5), and each gradient as a whole, ‖webgpu − cpu‖₂/‖cpu‖₂ ≤ 0.1
+ * (measured at most 2.1e-3 in a run without flips): a few rerouted terms barely move the
+ * 2-norm of a tensor of up to 590,000 elements, while a wrong index or a missed term moves it
+ * by order 1.
  */
-const SEED_TOLERANCE = 1e-3;
+const SLOW_LAYER_TOLERANCE = 1e-4;
+const END_TO_END_LOSS = 1e-4;
+const END_TO_END_L2 = 0.1;
 const slow = process.env.FER_SLOW_TESTS === '1';
-if (gpu && !slow) console.warn('\n[skip] the seed-model training step on WebGPU vs CPU (about 3 minutes here): set FER_SLOW_TESTS=1 to run it\n');
+if (gpu && !slow) console.warn('\n[skip] the seed-model training step on WebGPU vs CPU (about 5 minutes here): set FER_SLOW_TESTS=1 to run it\n');
 
 describe('the seed model: one training step on WebGPU gives the CPU\'s loss and gradients', () => {
   it.skipIf(!gpu || !slow)(
-    'batch 2 of synthetic faces: loss and every parameter gradient',
+    'batch 2 of synthetic faces: the loss and every parameter gradient; every layer within float32 rounding of float64',
     async () => {
       const ds = syntheticFaces({ count: 2, seed: randomInt(0, 1000) });
       const { x, y } = assembleBatch(ds, [0, 1], null, null);
       const seed = randomInt(0, 2 ** 31);
-      const results = new Map<BackendName, { loss: number; grads: Map<string, Float32Array>; seconds: number }>();
+      const fmt = (v: number) => v.toExponential(1);
+
+      // Both backends from the same initialisation; the float64 step from the CPU's values.
+      const models = { cpu: createModel('seed').build(new Random(seed), 'cpu'), webgpu: createModel('seed').build(new Random(seed), 'webgpu') };
+      const { layers, shapes } = models.cpu;
+      const params = await float64Params(layers);
+      let t0 = performance.now();
+      const pass = float64Forward(layers, shapes, params, toF64(x), 2, { training: true });
+      const dz = new Float64Array(2 * 7);
+      const exactLoss = softmaxCrossEntropyRef(pass.y, toF64(y), null, 2, 7, dz);
+      const outputGrads: Float64Array[] = [];
+      const exact = float64Backward(layers, shapes, params, pass, 2, dz, outputGrads);
+      const seconds: Record<string, number> = { float64: (performance.now() - t0) / 1000 };
+
+      const steps: Record<string, { loss: number; grads: Map<string, Float32Array> }> = {};
       for (const b of ['cpu', 'webgpu'] as const) {
-        const model = createModel('seed').build(new Random(seed), b);
-        const t0 = performance.now();
+        const model = models[b];
+        t0 = performance.now();
         const out = scope(() => {
           const logits = model.forward(tensor(x, [2, 1, 48, 48], b), { training: true });
           const { loss, dlogits } = softmaxCrossEntropy(logits, tensor(y, [2], b));
@@ -264,20 +312,58 @@ describe('the seed model: one training step on WebGPU gives the CPU\'s loss and 
         });
         const grads = new Map<string, Float32Array>();
         for (const [name, t] of out.grads) grads.set(name, await t.read());
-        const loss = (await out.loss.read())[0];
-        results.set(b, { loss, grads, seconds: (performance.now() - t0) / 1000 });
-        model.dispose();
+        steps[b] = { loss: (await out.loss.read())[0], grads };
+        seconds[b] = (performance.now() - t0) / 1000;
       }
-      const c = results.get('cpu')!;
-      const g = results.get('webgpu')!;
-      console.log(`seed step, batch 2: cpu ${c.seconds.toFixed(1)} s, webgpu ${g.seconds.toFixed(1)} s; loss ${c.loss} vs ${g.loss}`);
-      expectClose([g.loss], [c.loss], SEED_TOLERANCE, 'loss');
+
+      // WebGPU layer by layer, from the exact activations and output gradients.
+      t0 = performance.now();
+      const perLayer: string[] = [];
+      let worstLayer = 0;
+      for (let i = 0; i < layers.length; i++) {
+        const layer = models.webgpu.layers[i];
+        const trace = pass.trace[i];
+        const errs = scope(() => {
+          const out = layer.forward(tensor(Float32Array.from(trace.x), [2, ...shapes[i]], 'webgpu'), { training: true });
+          const dx = layer.backward(tensor(Float32Array.from(outputGrads[i]), out.shape, 'webgpu'), i > 0);
+          return { out, dx, grads: layer.params().filter((p) => p.trainable).map((p) => [p.name, p.grad!] as const) };
+        });
+        const found: [string, number][] = [['y', relativeError(await errs.out.read(), trace.y)]];
+        if (errs.dx) found.push(['dx', relativeError(await errs.dx.read(), outputGrads[i - 1])]);
+        for (const [name, t] of errs.grads) found.push([name.slice(name.lastIndexOf('.') + 1), relativeError(await t.read(), exact.get(name)!)]);
+        perLayer.push(`${layer.name}: ${found.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+        for (const [k, v] of found) {
+          worstLayer = Math.max(worstLayer, v);
+          expect(v, `${layer.name} ${k} on WebGPU from exact inputs, against float64`).toBeLessThanOrEqual(SLOW_LAYER_TOLERANCE);
+        }
+      }
+      seconds.layers = (performance.now() - t0) / 1000;
+
+      const c = steps.cpu;
+      const g = steps.webgpu;
+      console.log(
+        `seed step, batch 2: cpu ${seconds.cpu.toFixed(1)} s, webgpu ${seconds.webgpu.toFixed(1)} s, float64 ${seconds.float64.toFixed(1)} s, ` +
+          `webgpu layer by layer ${seconds.layers.toFixed(1)} s; loss cpu ${c.loss}, webgpu ${g.loss}, float64 ${exactLoss}`,
+      );
+      console.log(`WebGPU layers from exact inputs against float64 (normwise; worst ${fmt(worstLayer)}):\n  ${perLayer.join('\n  ')}`);
       // 6 convolutions, 4 dense layers (weight and bias each), 9 batch norms (gamma and beta).
       expect(c.grads.size).toBe(38);
-      const errors = [...c.grads].map(([name, v]) => `${name} ${relativeError(g.grads.get(name)!, v).toExponential(1)}`);
-      console.log(`seed step: normwise relative gradient differences: ${errors.join(', ')}`);
-      for (const [name, v] of c.grads) expectClose(g.grads.get(name)!, v, SEED_TOLERANCE, `gradient of ${name}`);
+      expect([...g.grads.keys()]).toEqual([...c.grads.keys()]);
+      const rows = [...c.grads.keys()].map((name) => ({
+        name,
+        cpu: relativeError(c.grads.get(name)!, exact.get(name)!),
+        webgpu: relativeError(g.grads.get(name)!, exact.get(name)!),
+        apart: relativeError(g.grads.get(name)!, c.grads.get(name)!),
+        l2: relativeL2(g.grads.get(name)!, c.grads.get(name)!),
+      }));
+      console.log(
+        `end to end (normwise against float64: cpu / webgpu; webgpu against cpu: normwise / 2-norm):\n` +
+          rows.map((r) => `  ${r.name}: ${fmt(r.cpu)} / ${fmt(r.webgpu)}; ${fmt(r.apart)} / ${fmt(r.l2)}`).join('\n'),
+      );
+      expectClose([g.loss], [c.loss], END_TO_END_LOSS, 'loss, webgpu against cpu');
+      for (const r of rows) expect(r.l2, `${r.name}: ‖webgpu − cpu‖₂/‖cpu‖₂`).toBeLessThanOrEqual(END_TO_END_L2);
+      models.webgpu.dispose();
     },
-    600_000,
+    900_000,
   );
 });

@@ -37,7 +37,7 @@ describe('writeFileAtomic', () => {
     const file = join(dir, 'model.safetensors');
     fs.writeFileSync(file, 'old contents');
     const big = new Uint8Array(1 << 20).fill(7);
-    const realWrite = vi.mocked(fs.writeSync).getMockImplementation()!;
+    const realWrite = vi.mocked(fs.writeSync).getMockImplementation() as unknown as (fd: number, b: Uint8Array, off: number, len: number) => number;
     // The first write lands 1000 bytes, the next one fails: a torn file if it were written in place.
     vi.mocked(fs.writeSync)
       .mockImplementationOnce(((fd: number, b: Uint8Array, off: number) => realWrite(fd, b, off, 1000)) as typeof fs.writeSync)
