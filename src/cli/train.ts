@@ -12,8 +12,7 @@ import { createModel } from '../nn/models.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Optimizer, type OptimizerConfig } from '../train/optimizer.ts';
 import { RunFolder } from '../train/run-folder.ts';
-import type { RunState, TrainSettings } from '../train/run-state.ts';
-import { initialSchedule } from '../train/schedule.ts';
+import { newRunState, type RunState, type TrainSettings } from '../train/run-state.ts';
 import { train } from '../train/trainer.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { writeReport } from './report.ts';
@@ -145,10 +144,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const s = state.settings;
     if (v.epochs !== undefined) s.epochs = int('epochs', v.epochs, s.epochs);
     if (v.data !== undefined) s.dataPath = v.data;
-    if (state.finished && state.epoch >= s.epochs) {
+    if (state.finished && (v.epochs === undefined || state.epoch >= s.epochs)) {
       console.error(`${run.dir}: already finished (${state.stopReason}); add --epochs N (more than ${state.epoch}) to continue`);
       return;
     }
+    // Asked for more epochs after early stopping: give the new epochs a fresh patience.
+    if (state.finished) state.schedule.sinceBest = 0;
     state.finished = false;
     state.stopReason = null;
     if (s.backend !== backend) console.error(`note: this run trained on ${s.backend} and resumes on ${backend}: the loss curve will differ in rounding`);
@@ -201,18 +202,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     run = RunFolder.create(out);
     model.build(new Random(settings.seed), backend);
     optimizer = new Optimizer(settings.optimizer);
-    state = {
-      version: 1,
-      settings,
-      epoch: 0,
-      batch: 0,
-      step: 0,
-      partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
-      schedule: initialSchedule(settings.optimizer.lr),
-      log: [],
-      finished: false,
-      stopReason: null,
-    };
+    state = newRunState(settings);
     const sum = model.summary();
     console.error(`model: ${settings.model}, ${sum.total.toLocaleString('en-US')} parameters, ${(sum.macs / 1e6).toFixed(1)} M multiply-adds per image`);
     console.error(`run folder: ${run.dir}`);

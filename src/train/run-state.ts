@@ -1,6 +1,6 @@
 import type { AugmentOptions } from '../data/augment.ts';
 import type { OptimizerConfig } from './optimizer.ts';
-import type { PlateauOptions, ScheduleState } from './schedule.ts';
+import { initialSchedule, type PlateauOptions, type ScheduleState } from './schedule.ts';
 
 /** How a run was asked to train; stored in its checkpoint so --resume needs nothing else. */
 export interface TrainSettings {
@@ -51,4 +51,20 @@ export interface RunState {
   log: EpochRecord[];
   finished: boolean;
   stopReason: string | null;
+}
+
+/** The state of a run that has not taken a step yet. */
+export function newRunState(settings: TrainSettings): RunState {
+  return {
+    version: 1,
+    settings,
+    epoch: 0,
+    batch: 0,
+    step: 0,
+    partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+    schedule: initialSchedule(settings.optimizer.lr),
+    log: [],
+    finished: false,
+    stopReason: null,
+  };
 }

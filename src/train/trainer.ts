@@ -75,8 +75,15 @@ export async function train(
   const backend = model.backend;
   const weights = s.classWeights ? keep(tensor(Float32Array.from(s.classWeights), [s.classWeights.length], backend)) : null;
   const B = s.batchSize;
+  const position = () => (state.batch === 0 ? `the end of epoch ${state.epoch}` : `epoch ${state.epoch + 1}, batch ${state.batch}`);
+  // A resumed run starts from a checkpoint; a fresh one has none until its first save.
+  let saved = state.step > 0 ? position() : null;
+  const checkpoint = async () => {
+    await run.saveCheckpoint(model, optimizer, state);
+    saved = position();
+  };
   const diverged = (what: string): { outcome: TrainOutcome; message: string } => {
-    const last = state.log.length > 0 ? `the checkpoint of epoch ${state.log.length} is kept` : 'no checkpoint was written yet';
+    const last = saved ? `the checkpoint from ${saved} is kept` : 'no checkpoint was written yet';
     return { outcome: 'diverged', message: `${what}: stopped (try a lower --lr); ${last} in ${run.dir}` };
   };
   const batches = batchesPerEpoch(data.train.count, B);
@@ -91,7 +98,7 @@ export async function train(
         if (hooks.interrupted?.()) {
           const bad = await nonFiniteParam(model);
           if (bad) return diverged(`${bad} at epoch ${state.epoch + 1}, batch ${b}`);
-          await run.saveCheckpoint(model, optimizer, state);
+          await checkpoint();
           return { outcome: 'interrupted', message: `interrupted: checkpoint saved at epoch ${state.epoch + 1}, batch ${b}/${batches}` };
         }
         const t0 = performance.now();
@@ -168,7 +175,7 @@ export async function train(
         state.stopReason = `finished ${s.epochs} epochs`;
       }
       if (decision.improved) await run.saveBest(model, state);
-      await run.saveCheckpoint(model, optimizer, state);
+      await checkpoint();
       hooks.onEpoch?.(record, decision);
       if (decision.stop) return { outcome: 'early-stopped', message: state.stopReason! };
     }

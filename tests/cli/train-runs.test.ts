@@ -73,7 +73,7 @@ describe('fer train: runs, Ctrl-C, resume, divergence', () => {
     const before = files.map((f) => readFileSync(join(out, f)));
 
     const r = await fer(['train', '--backend', 'cpu', '--resume', out, '--epochs', '2']);
-    expectOneLineFailure(r, new RegExp(`^loss became NaN at epoch 2, batch \\d+: stopped \\(try a lower --lr\\); the checkpoint of epoch 1 is kept in ${out}$`));
+    expectOneLineFailure(r, new RegExp(`^loss became NaN at epoch 2, batch \\d+: stopped \\(try a lower --lr\\); the checkpoint from the end of epoch 1 is kept in ${out}$`));
     files.forEach((f, i) => expect(readFileSync(join(out, f)).equals(before[i]), f).toBe(true));
   });
 });

@@ -17,8 +17,7 @@ import { decodeSafetensors } from '../../src/nn/safetensors.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 import { Optimizer } from '../../src/train/optimizer.ts';
 import { RunFolder } from '../../src/train/run-folder.ts';
-import type { EpochRecord, RunState, TrainSettings } from '../../src/train/run-state.ts';
-import { initialSchedule } from '../../src/train/schedule.ts';
+import { newRunState, type EpochRecord, type RunState, type TrainSettings } from '../../src/train/run-state.ts';
 import { train, type TrainHooks, type TrainOutcome } from '../../src/train/trainer.ts';
 
 /**
@@ -83,18 +82,7 @@ export interface Session {
 /** A fresh run, as `fer train` starts one. */
 export function startRun(dir: string, settings: TrainSettings): Session {
   const model = tinyNet().build(new Random(settings.seed), 'cpu');
-  const state: RunState = {
-    version: 1,
-    settings,
-    epoch: 0,
-    batch: 0,
-    step: 0,
-    partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
-    schedule: initialSchedule(settings.optimizer.lr),
-    log: [],
-    finished: false,
-    stopReason: null,
-  };
+  const state = newRunState(settings);
   return { run: RunFolder.create(dir), model, optimizer: new Optimizer(settings.optimizer), state };
 }
 

@@ -105,9 +105,23 @@ describe('trainer: a loss that stops being finite', () => {
       },
     });
     expect(r.outcome).toBe('diverged');
-    expect(r.message).toMatch(/^loss became (NaN|Infinity|-Infinity) at epoch 2, batch \d+: stopped \(try a lower --lr\); the checkpoint of epoch 1 is kept in /);
+    expect(r.message).toMatch(/^loss became (NaN|Infinity|-Infinity) at epoch 2, batch \d+: stopped \(try a lower --lr\); the checkpoint from the end of epoch 1 is kept in /);
     expect(r.message).not.toContain('\n');
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('after a mid-epoch interrupt and resume, the message names that checkpoint, not the last epoch', async () => {
+    const dir = tempDir('diverge-mid');
+    const s = startRun(dir, tinySettings({ optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 }, plateau: null }));
+    let steps = 0;
+    expect((await go(s, { onStep: () => void steps++, interrupted: () => steps === 1 })).outcome).toBe('interrupted');
+    const before = readFileSync(join(dir, 'checkpoint.safetensors'));
+    const resumed = resumeRun(dir);
+    resumed.state.schedule.lr = 1e30;
+    const r = await go(resumed);
+    expect(r.outcome).toBe('diverged');
+    expect(r.message).toMatch(/; the checkpoint from epoch 1, batch 1 is kept in /);
+    expect(readFileSync(join(dir, 'checkpoint.safetensors'))).toEqual(before);
   });
 
   it('a poisoned weight (NaN) mid-epoch: stopped at the next batch, the last good checkpoint untouched', async () => {
@@ -139,7 +153,7 @@ describe('trainer: a loss that stops being finite', () => {
     });
     expect(r.outcome).toBe('diverged');
     expect(r.message).not.toContain('\n');
-    expect(r.message).toMatch(/^validation loss became NaN at epoch 2: stopped \(try a lower --lr\); the checkpoint of epoch 1 is kept in /);
+    expect(r.message).toMatch(/^validation loss became NaN at epoch 2: stopped \(try a lower --lr\); the checkpoint from the end of epoch 1 is kept in /);
     expect(snapshot(dir)).toEqual(before);
     expect(s.state.log).toHaveLength(1);
   });
@@ -170,7 +184,7 @@ describe('trainer: NaN weights that no loss shows', () => {
       },
     });
     expect(r.outcome).toBe('diverged');
-    expect(r.message).toMatch(/^conv2d\.weight holds NaN at the end of epoch 2: stopped \(try a lower --lr\); the checkpoint of epoch 1 is kept in /);
+    expect(r.message).toMatch(/^conv2d\.weight holds NaN at the end of epoch 2: stopped \(try a lower --lr\); the checkpoint from the end of epoch 1 is kept in /);
     expect(snapshot(dir)).toEqual(before);
   });
 
