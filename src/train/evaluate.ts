@@ -4,7 +4,7 @@ import type { Dataset } from '../data/dataset.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { argmaxRows } from '../ops/reduce.ts';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
-import { assembleBatch } from './batch.ts';
+import { assembleBatch } from '../data/batches.ts';
 import { emptyConfusion } from './metrics.ts';
 
 export interface Evaluation {

@@ -12,7 +12,7 @@ import { Flatten } from '../../src/nn/flatten.ts';
 import { createModel } from '../../src/nn/models.ts';
 import { MaxPool2D } from '../../src/nn/pooling.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { assembleBatch } from '../../src/train/batch.ts';
+import { assembleBatch } from '../../src/data/batches.ts';
 import { Optimizer, type OptimizerConfig } from '../../src/train/optimizer.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyRef } from '../../src/ops/softmax-cross-entropy.ts';
 import { expectClose, GPU_TOLERANCE, relativeError } from '../support/compare.ts';
