@@ -50,20 +50,25 @@ export function modelFromBytes(bytes: Uint8Array, source: string, backend: Backe
   }
   // Build to get every parameter with its expected shape, then overwrite with the stored values.
   model.build(new Random(0), backend);
-  const seen = new Set<string>();
-  for (const p of model.params()) {
-    const t = tensors.get(p.name);
-    if (!t) throw new FerError(`${source}: tensor "${p.name}" is missing`);
-    if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
-      throw new FerError(`${source}: tensor "${p.name}" has shape [${t.shape}], the architecture needs [${p.value.shape}]`);
+  try {
+    const seen = new Set<string>();
+    for (const p of model.params()) {
+      const t = tensors.get(p.name);
+      if (!t) throw new FerError(`${source}: tensor "${p.name}" is missing`);
+      if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
+        throw new FerError(`${source}: tensor "${p.name}" has shape [${t.shape}], the architecture needs [${p.value.shape}]`);
+      }
+      const bad = t.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new FerError(`${source}: tensor "${p.name}" holds ${t.data[bad]} at index ${bad}`);
+      p.value.dispose();
+      p.value = keep(tensor(t.data, t.shape, backend));
+      seen.add(p.name);
     }
-    const bad = t.data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new FerError(`${source}: tensor "${p.name}" holds ${t.data[bad]} at index ${bad}`);
-    p.value.dispose();
-    p.value = keep(tensor(t.data, t.shape, backend));
-    seen.add(p.name);
+    const extra = [...tensors.keys()].filter((k) => !seen.has(k));
+    if (extra.length > 0) throw new FerError(`${source}: tensors not in the architecture: ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''}`);
+  } catch (e) {
+    model.dispose(); // the GPU buffers of a half-loaded model
+    throw e;
   }
-  const extra = [...tensors.keys()].filter((k) => !seen.has(k));
-  if (extra.length > 0) throw new FerError(`${source}: tensors not in the architecture: ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''}`);
   return { model, metadata };
 }
