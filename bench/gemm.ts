@@ -6,7 +6,7 @@ import { tensor } from '../src/backend/create.ts';
 import { initWebGpu } from '../src/backend/webgpu/backend.ts';
 import { machineLoad, timeCalls } from '../src/cli/timing.ts';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, conv2dFlops, conv2dGeometry } from '../src/ops/conv2d.ts';
-import { GEMM_VARIANTS, setGemmTiles, tilesKey } from '../src/ops/gemm.ts';
+import { gemmLabel, REGISTER_SCALAR_TILES, REGISTER_TALL_TILES, REGISTER_TILES, setGemmTiles, SHARED_TILES } from '../src/ops/gemm.ts';
 import { matmul, matmulPath } from '../src/ops/matmul.ts';
 
 const which = process.argv[2] ?? 'all';
@@ -28,10 +28,10 @@ if (which === 'matmul' || which === 'all') {
   const n = 512;
   const a = tensor(random(n * n), [n, n], 'webgpu');
   const b = tensor(random(n * n), [n, n], 'webgpu');
-  for (const tiles of GEMM_VARIANTS) {
+  for (const tiles of [REGISTER_TILES, REGISTER_SCALAR_TILES, { ...REGISTER_TALL_TILES, vec4: false }, SHARED_TILES]) {
     setGemmTiles(tiles);
     const t = await time(() => matmul(a, b).dispose());
-    line(`matmul ${n}×${n}×${n}`, `${matmulPath(gpu, n, n, n, {})} ${tilesKey(tiles)}`, 2 * n ** 3, t.ms, t.samples.length);
+    line(`matmul ${n}×${n}×${n}`, matmulPath(gpu, n, n, n, {}), 2 * n ** 3, t.ms, t.samples.length);
   }
   a.dispose();
   b.dispose();
@@ -47,15 +47,16 @@ if (which === 'conv' || which === 'all') {
   const bias = tensor(random(g.K), [g.K], 'webgpu');
   const dy = tensor(random(g.N * g.K * g.OH * g.OW), [g.N, g.K, g.OH, g.OW], 'webgpu');
   const flops = conv2dFlops(g);
-  for (const tiles of GEMM_VARIANTS.filter((t) => !t.vec4)) {
+  // Convolutions never take the vec4 core.
+  for (const tiles of [REGISTER_TILES, REGISTER_TALL_TILES, SHARED_TILES]) {
     setGemmTiles(tiles);
     const what = `conv x[${xShape}] w[${wShape}]`;
     const f = await time(() => conv2d(x, w, bias, opts).dispose());
-    line(`${what} fwd`, tilesKey(tiles), flops, f.ms, f.samples.length);
+    line(`${what} fwd`, gemmLabel(tiles), flops, f.ms, f.samples.length);
     const bi = await time(() => conv2dBackwardInput(dy, w, xShape, opts).dispose());
-    line(`${what} bwd-input`, tilesKey(tiles), flops, bi.ms, bi.samples.length);
+    line(`${what} bwd-input`, gemmLabel(tiles), flops, bi.ms, bi.samples.length);
     const bf = await time(() => conv2dBackwardFilter(x, dy, wShape, opts).dispose());
-    line(`${what} bwd-filter`, tilesKey(tiles), flops, bf.ms, bf.samples.length);
+    line(`${what} bwd-filter`, gemmLabel(tiles), flops, bf.ms, bf.samples.length);
   }
   for (const t of [x, w, bias, dy]) t.dispose();
 }

@@ -12,15 +12,18 @@
 //
 // Two shapes of the same loop, chosen per adapter:
 //
-// gemm_registers: each invocation owns a 4×4 block of C and walks all of K, keeping the block
-//   in registers: per step of k it loads 4 values of A and 4 of B and does 16 multiply-adds.
-//   No workgroup memory, no barriers. Best on software GPUs (SwiftShader), where a barrier costs
-//   more than the loads it saves. The block is four named vec4 rows and the code has no inner
-//   loops or private arrays: SwiftShader does not unroll loops, and a dynamically indexed array
-//   lives in memory, which made the looped version ten times slower. Rows and columns past the
-//   edge of C read the last real row or column (the contract allows only m < M, n < N) and are
-//   never stored. TM = TN = 4 here.
-//
+// gemm_registers (4×4) and gemm_registers_8x2: each invocation owns a block of C (4 rows by 4
+//   columns, or 8 by 2) and walks all of K, keeping the block in registers: per step of k it
+//   loads one value of A per row and one of B per column and does 16 multiply-adds. No
+//   workgroup memory, no barriers. Best on software GPUs (SwiftShader), where a barrier costs
+//   more than the loads it saves. The block is four named vec4 and the code has no inner loops
+//   or private arrays: SwiftShader does not unroll loops, and a dynamically indexed array lives
+//   in memory, which made the looped version ten times slower. 8×2 loads B half as often as
+//   4×4 (and A twice as often): the convolutions' loadB gathers image pixels with integer
+//   divisions, A is a plain weight read, so there 8×2 is faster. Rows and columns past the edge
+//   of C read the last real row or column (the contract allows only m < M, n < N) and are never
+//   stored.
+
 // gemm_shared: a workgroup of WG_M×WG_N invocations owns a (WG_M·TM)×(WG_N·TN) block of C. For
 //   each slice of BK values of k, the workgroup copies the A and B tiles it needs into workgroup
 //   memory (neighbouring invocations read neighbouring addresses), waits at a barrier, and every
@@ -73,6 +76,53 @@ fn gemm_registers(@builtin(global_invocation_id) gid: vec3u) {
   if (mCount > 1u) { storeRow(m1, n0, nCount, c1); }
   if (mCount > 2u) { storeRow(m2, n0, nCount, c2); }
   if (mCount > 3u) { storeRow(m3, n0, nCount, c3); }
+}
+
+fn storePair(m: u32, n0: u32, nCount: u32, v: vec2f) {
+  storeC(m, n0, v.x);
+  if (nCount > 1u) { storeC(m, n0 + 1u, v.y); }
+}
+
+@compute @workgroup_size(WG_N, WG_M)
+fn gemm_registers_8x2(@builtin(global_invocation_id) gid: vec3u) {
+  let dims = gemmDims();
+  let m0 = gid.y * 8u;
+  let n0 = gid.x * 2u;
+  if (m0 >= dims.x || n0 >= dims.y) {
+    return;
+  }
+  let mLast = dims.x - 1u;
+  let m1 = min(m0 + 1u, mLast);
+  let m2 = min(m0 + 2u, mLast);
+  let m3 = min(m0 + 3u, mLast);
+  let m4 = min(m0 + 4u, mLast);
+  let m5 = min(m0 + 5u, mLast);
+  let m6 = min(m0 + 6u, mLast);
+  let m7 = min(m0 + 7u, mLast);
+  let n1 = min(n0 + 1u, dims.y - 1u);
+  // Rows (m0, m1) in c01 as (m0n0, m0n1, m1n0, m1n1), and so on.
+  var c01 = vec4f();
+  var c23 = vec4f();
+  var c45 = vec4f();
+  var c67 = vec4f();
+  for (var k = 0u; k < dims.z; k++) {
+    let b2 = vec2f(loadB(k, n0), loadB(k, n1));
+    let b = vec4f(b2, b2);
+    c01 = fma(vec4f(vec2f(loadA(m0, k)), vec2f(loadA(m1, k))), b, c01);
+    c23 = fma(vec4f(vec2f(loadA(m2, k)), vec2f(loadA(m3, k))), b, c23);
+    c45 = fma(vec4f(vec2f(loadA(m4, k)), vec2f(loadA(m5, k))), b, c45);
+    c67 = fma(vec4f(vec2f(loadA(m6, k)), vec2f(loadA(m7, k))), b, c67);
+  }
+  let nCount = min(2u, dims.y - n0);
+  let mCount = min(8u, dims.x - m0);
+  storePair(m0, n0, nCount, c01.xy);
+  if (mCount > 1u) { storePair(m1, n0, nCount, c01.zw); }
+  if (mCount > 2u) { storePair(m2, n0, nCount, c23.xy); }
+  if (mCount > 3u) { storePair(m3, n0, nCount, c23.zw); }
+  if (mCount > 4u) { storePair(m4, n0, nCount, c45.xy); }
+  if (mCount > 5u) { storePair(m5, n0, nCount, c45.zw); }
+  if (mCount > 6u) { storePair(m6, n0, nCount, c67.xy); }
+  if (mCount > 7u) { storePair(m7, n0, nCount, c67.zw); }
 }
 
 var<workgroup> tileA: array<f32, BK * BM>;  // tileA[kk * BM + mm]

@@ -14,7 +14,7 @@ import { adamUpdate } from '../ops/adam.ts';
 import { batchNormBackward, batchNormInfer, batchNormTrain } from '../ops/batchnorm.ts';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, conv2dGeometry, type Conv2dOptions } from '../ops/conv2d.ts';
 import { dropout, dropoutBackward } from '../ops/dropout.ts';
-import { gemmTiles } from '../ops/gemm.ts';
+import { gemmLabel, gemmTiles } from '../ops/gemm.ts';
 import { matmul, matmulPath, type MatmulOptions } from '../ops/matmul.ts';
 import { maxPool2d, maxPool2dBackward, pool2dGeometry } from '../ops/maxpool2d.ts';
 import { sumChannels } from '../ops/reduce.ts';
@@ -90,7 +90,7 @@ function convCases(name: string, x: Shape, layer: Conv2D, batch: number): Kernel
   const g = conv2dGeometry(x, wShape, opts);
   const yShape = [g.N, g.K, g.OH, g.OW];
   const shape = `x${formatShape(x)} w${formatShape(wShape)}${stride > 1 ? ` stride ${stride}` : ''} ${padding}`;
-  const variant = (gpu: WebGpuBackend) => gemmTiles(gpu).variant;
+  const variant = (gpu: WebGpuBackend) => gemmLabel(gemmTiles(gpu));
   const seed = batch * 7919 + wShape.reduce((p, q) => p * 31 + q, 0);
   return [
     {

@@ -11,7 +11,7 @@ import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
 import { createModel, MODEL_NAMES } from '../nn/models.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { conv2d } from '../ops/conv2d.ts';
-import { REGISTER_SCALAR_TILES, REGISTER_TILES, setGemmTiles, SHARED_TILES, type GemmTiles } from '../ops/gemm.ts';
+import { REGISTER_SCALAR_TILES, REGISTER_TALL_TILES, REGISTER_TILES, setGemmTiles, SHARED_TILES, type GemmTiles } from '../ops/gemm.ts';
 import { relu } from '../ops/relu.ts';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
 import { Optimizer } from '../train/optimizer.ts';
@@ -33,9 +33,11 @@ on WebGPU and, with --backend both, the CPU/WebGPU time ratio (above 1: WebGPU i
   --repeat N                  calls per timed batch, fewer for slow kernels (default 10)
   --budget S                  seconds of timed calls to aim for per kernel (default 2)
   --max-seconds S             skip a kernel predicted to take longer per call (default 5)
-  --gemm auto|registers|scalar|shared|all
-                              GEMM tiles on WebGPU (default auto: the adapter's choice; all:
-                              one row per tile shape for every GEMM-shaped kernel)
+  --gemm auto|registers|tall|scalar|shared|all
+                              GEMM tiles on WebGPU (default auto: the adapter's choice;
+                              registers: 4×4 blocks, vec4 where matmul allows; tall: 8×2;
+                              scalar: 4×4 without vec4; all: one row per tile shape for every
+                              GEMM-shaped kernel)
   --only NAME                 only kernels whose name or layer contains NAME (e.g. conv2d_1,
                               batchnorm, matmul, model)
   --json                      print only JSON on stdout`;
@@ -56,9 +58,10 @@ const OPTIONS = {
 const GEMM_CHOICES: Record<string, (GemmTiles | null)[]> = {
   auto: [null],
   registers: [REGISTER_TILES],
+  tall: [REGISTER_TALL_TILES],
   scalar: [REGISTER_SCALAR_TILES],
   shared: [SHARED_TILES],
-  all: [REGISTER_TILES, REGISTER_SCALAR_TILES, SHARED_TILES],
+  all: [REGISTER_TILES, REGISTER_TALL_TILES, REGISTER_SCALAR_TILES, SHARED_TILES],
 };
 
 export interface KernelsOptions {
@@ -129,6 +132,8 @@ export interface ModelRow {
   imagesPerSecond: number;
   /** GEMM FLOPs only (convolutions and dense layers). */
   gflops: number;
+  /** CPU time / WebGPU time (WebGPU rows with --backend both). */
+  cpuOverGpu: number | null;
   samples: number[];
   note?: string;
 }
@@ -205,7 +210,7 @@ async function timeModel(model: Sequential, dev: Device, batch: number, what: Mo
           });
   try {
     const t = await timeCalls(call, { repeat: o.repeat, budgetSeconds: o.budget, sync: dev.sync });
-    return { what, backend: dev.name, batch, ms: t.ms, imagesPerSecond: (batch * 1000) / t.ms, gflops: flops / (t.ms * 1e6), samples: t.samples };
+    return { what, backend: dev.name, batch, ms: t.ms, imagesPerSecond: (batch * 1000) / t.ms, gflops: flops / (t.ms * 1e6), cpuOverGpu: null, samples: t.samples };
   } finally {
     for (const t of [x, labels]) t.dispose();
     optimizer.dispose();
@@ -310,6 +315,8 @@ export async function runKernels(o: KernelsOptions, say: (line: string) => void)
           say(`skip  ${r.kernel} (${r.shape}) on ${dev.name}: ${r.reason}`);
         } else {
           if (b !== batch) r.note = `batch ${b}: training batch norm needs ${MIN_TRAIN_VALUES} values per channel`;
+          const cpu = models.find((m) => m.backend === 'cpu' && m.what === r.what);
+          if (r.backend === 'webgpu' && cpu) r.cpuOverGpu = cpu.ms / r.ms;
           models.push(r);
           say(formatModelRow(r));
         }
@@ -349,7 +356,8 @@ function formatRow(r: Row): string {
 }
 
 function formatModelRow(r: ModelRow): string {
-  return `model ${r.what.padEnd(11)} ${r.backend.padEnd(7)} batch ${String(r.batch).padEnd(4)} ${fixed(r.ms, 1).padStart(9)} ms ${fixed(r.imagesPerSecond, 2).padStart(9)} images/s ${fixed(r.gflops, 3).padStart(8)} GFLOP/s${r.note ? `  (${r.note})` : ''}`;
+  const ratio = r.cpuOverGpu === null ? '' : `  cpu/gpu ${r.cpuOverGpu.toFixed(2)}×`;
+  return `model ${r.what.padEnd(11)} ${r.backend.padEnd(7)} batch ${String(r.batch).padEnd(4)} ${fixed(r.ms, 1).padStart(9)} ms ${fixed(r.imagesPerSecond, 2).padStart(9)} images/s ${fixed(r.gflops, 3).padStart(8)} GFLOP/s${ratio}${r.note ? `  (${r.note})` : ''}`;
 }
 
 export function formatReport(rep: KernelsReport): string {
@@ -359,13 +367,15 @@ export function formatReport(rep: KernelsReport): string {
   lines.push(`adapter: ${rep.adapter ? `${rep.adapter.name}${rep.adapter.software ? ' (software renderer)' : ''}${rep.adapter.note ? `; ${rep.adapter.note}` : ''}` : 'none (CPU only)'}`);
   for (const n of rep.notes) lines.push(`note: ${n}`);
   for (const p of rep.probes) lines.push(`probe ${p.backend}: ${p.gflops.toFixed(3)} GFLOP/s on a 32→64 3×3 conv at 24×24, ${p.gbs.toFixed(3)} GB/s on relu over 2^20 values`);
-  lines.push('');
-  lines.push(
-    [
-      'kernel'.padEnd(24), 'shape'.padEnd(44), 'backend'.padEnd(7), 'gemm'.padEnd(15), 'ms'.padStart(9), 'GFLOP/s'.padStart(8), 'GB/s'.padStart(8), 'cpu/gpu'.padStart(8), '  layers',
-    ].join(' '),
-  );
-  for (const r of rep.rows) lines.push(formatRow(r));
+  if (rep.rows.length > 0) {
+    lines.push('');
+    lines.push(
+      [
+        'kernel'.padEnd(24), 'shape'.padEnd(44), 'backend'.padEnd(7), 'gemm'.padEnd(15), 'ms'.padStart(9), 'GFLOP/s'.padStart(8), 'GB/s'.padStart(8), 'cpu/gpu'.padStart(8), '  layers',
+      ].join(' '),
+    );
+    for (const r of rep.rows) lines.push(formatRow(r));
+  }
   if (rep.models.length > 0) {
     lines.push('');
     for (const r of rep.models) lines.push(formatModelRow(r));

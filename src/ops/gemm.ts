@@ -135,7 +135,7 @@ export function gemmCpu(M: number, N: number, K: number, A: GemmOperand, B: Gemm
  */
 export interface GemmTiles {
   variant: 'registers' | 'shared';
-  /** Outputs per invocation: TM rows by TN columns ('registers': 4×4, written out in the shader). */
+  /** Outputs per invocation: TM rows by TN columns ('registers': 4×4 or 8×2, each written out in the shader). */
   TM: number;
   TN: number;
   /** Invocations per workgroup: WG_M rows by WG_N columns. */
@@ -150,9 +150,11 @@ export interface GemmTiles {
 export const REGISTER_TILES: GemmTiles = { variant: 'registers', TM: 4, TN: 4, WG_M: 8, WG_N: 8, BK: 1, vec4: true };
 /** The register kernel with scalar loads everywhere (tests and benchmarks of the fallback). */
 export const REGISTER_SCALAR_TILES: GemmTiles = { ...REGISTER_TILES, vec4: false };
+/** 8×2 blocks: half the loads of B per multiply-add, twice those of A. */
+export const REGISTER_TALL_TILES: GemmTiles = { variant: 'registers', TM: 8, TN: 2, WG_M: 8, WG_N: 8, BK: 1, vec4: true };
 export const SHARED_TILES: GemmTiles = { variant: 'shared', TM: 4, TN: 4, WG_M: 16, WG_N: 16, BK: 16 };
 /** Every tile shape, for benchmarks. */
-export const GEMM_VARIANTS: readonly GemmTiles[] = [REGISTER_TILES, REGISTER_SCALAR_TILES, SHARED_TILES];
+export const GEMM_VARIANTS: readonly GemmTiles[] = [REGISTER_TILES, REGISTER_SCALAR_TILES, REGISTER_TALL_TILES, SHARED_TILES];
 
 let forced: GemmTiles | null = null;
 
@@ -161,13 +163,21 @@ export function setGemmTiles(tiles: GemmTiles | null): void {
   forced = tiles;
 }
 
-/** Software adapters get register tiles: their workgroup barriers cost more than the loads saved. */
-export function gemmTiles(backend: WebGpuBackend): GemmTiles {
+/**
+ * Software adapters get register tiles: their workgroup barriers cost more than the loads saved.
+ * Which register block depends on the operands: where loadB gathers (the convolutions' image
+ * patches, with integer divisions per element) 8×2 blocks, which load B half as often, ran the
+ * three passes of the seed model's heaviest convolution 1.3–1.45× faster than 4×4 on SwiftShader;
+ * where both operands are plain reads (matmul) 4×4 loads less in all and was 1.3× faster
+ * (bench/README.md).
+ */
+export function gemmTiles(backend: WebGpuBackend, operands: 'gather' | 'dense' = 'gather'): GemmTiles {
   if (forced) return forced;
   const env = typeof process !== 'undefined' ? process.env?.FER_GEMM : undefined;
-  if (env === 'registers') return REGISTER_TILES;
+  const registers = operands === 'gather' ? REGISTER_TALL_TILES : REGISTER_TILES;
+  if (env === 'registers') return registers;
   if (env === 'shared') return SHARED_TILES;
-  return backend.info.software ? REGISTER_TILES : SHARED_TILES;
+  return backend.info.software ? registers : SHARED_TILES;
 }
 
 export function tilesKey(t: GemmTiles): string {
@@ -188,20 +198,28 @@ export function gemmKernel(
   extra: Record<string, number | boolean> = {},
   vec4 = false,
 ): Kernel {
-  if (tiles.variant === 'registers' && (tiles.TM !== 4 || tiles.TN !== 4)) {
-    throw new Error(`gemm: the register kernel computes 4×4 blocks, got TM=${tiles.TM} TN=${tiles.TN}`);
+  const shape = `${tiles.TM}x${tiles.TN}`;
+  if (tiles.variant === 'registers' && shape !== '4x4' && shape !== '8x2') {
+    throw new Error(`gemm: the register kernels compute 4×4 or 8×2 blocks, got TM=${tiles.TM} TN=${tiles.TN}`);
   }
   if (vec4 && !(tiles.variant === 'registers' && tiles.vec4)) throw new Error(`gemm: vec4 asked of tiles ${tilesKey(tiles)}`);
   const consts = { TM: tiles.TM, TN: tiles.TN, WG_M: tiles.WG_M, WG_N: tiles.WG_N, BK: tiles.BK, ...extra };
   return {
     key: `${name}|${tilesKey(tiles)}|${vec4 ? 'vec4' : 'scalar'}|${JSON.stringify(extra)}`,
     code: withConstants(`${opCode}\n${vec4 ? gemmVec4Wgsl : gemmWgsl}`, consts),
-    entry: vec4 ? 'gemm_vec4' : tiles.variant === 'registers' ? 'gemm_registers' : 'gemm_shared',
+    entry: vec4 ? 'gemm_vec4' : tiles.variant === 'shared' ? 'gemm_shared' : shape === '8x2' ? 'gemm_registers_8x2' : 'gemm_registers',
     bindings,
   };
 }
 
-/** Workgroups covering an M×N output. */
-export function gemmGrid(M: number, N: number, tiles: GemmTiles): [number, number, number] {
-  return [Math.ceil(N / (tiles.WG_N * tiles.TN)), Math.ceil(M / (tiles.WG_M * tiles.TM)), 1];
+/** Workgroups covering an M×N output (the vec4 core always computes 4×4 blocks). */
+export function gemmGrid(M: number, N: number, tiles: GemmTiles, vec4 = false): [number, number, number] {
+  const [TM, TN] = vec4 ? [4, 4] : [tiles.TM, tiles.TN];
+  return [Math.ceil(N / (tiles.WG_N * TN)), Math.ceil(M / (tiles.WG_M * TM)), 1];
+}
+
+/** How benchmarks name a GEMM kernel: 'registers 4×4', 'registers 8×2', 'registers+vec4' or 'shared'. */
+export function gemmLabel(tiles: GemmTiles, vec4 = false): string {
+  if (vec4) return 'registers+vec4';
+  return tiles.variant === 'shared' ? 'shared' : `registers ${tiles.TM}×${tiles.TN}`;
 }

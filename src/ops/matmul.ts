@@ -6,7 +6,7 @@ import { FerError } from '../backend/errors.ts';
 import { formatShape, type Tensor } from '../backend/tensor.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
 import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
-import { gemmCpu, gemmGrid, gemmKernel, gemmTiles, type GemmTiles } from './gemm.ts';
+import { gemmCpu, gemmGrid, gemmKernel, gemmLabel, gemmTiles, type GemmTiles } from './gemm.ts';
 import { packParams, u32 } from '../backend/webgpu/kernel.ts';
 
 export interface MatmulOptions {
@@ -75,10 +75,10 @@ function vec4Fits(tiles: GemmTiles, N: number, K: number, o: MatmulOptions): boo
   return tiles.variant === 'registers' && tiles.vec4 === true && !o.transA && K % 4 === 0 && (o.transB === true || N % 4 === 0);
 }
 
-/** Which GEMM kernel a matmul of these sizes runs on `gpu`: 'registers', 'registers+vec4' or 'shared'. */
+/** Which GEMM kernel a matmul of these sizes runs on `gpu` (see gemmLabel). */
 export function matmulPath(gpu: WebGpuBackend, M: number, N: number, K: number, o: MatmulOptions): string {
-  const tiles = gemmTiles(gpu);
-  return vec4Fits(tiles, N, K, o) ? 'registers+vec4' : tiles.variant;
+  const tiles = gemmTiles(gpu, 'dense');
+  return gemmLabel(tiles, vec4Fits(tiles, N, K, o));
 }
 
 // ---- the op ----
@@ -101,9 +101,10 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     return c;
   }
   const gpu = gpuOf(a);
-  const tiles = gemmTiles(gpu);
-  const kernel = gemmKernel('matmul', matmulWgsl, tiles, ['read', 'read', 'read', 'write'], {}, vec4Fits(tiles, N, K, options));
+  const tiles = gemmTiles(gpu, 'dense');
+  const vec4 = vec4Fits(tiles, N, K, options);
+  const kernel = gemmKernel('matmul', matmulWgsl, tiles, ['read', 'read', 'read', 'write'], {}, vec4);
   const params = packParams([u32(M), u32(N), u32(K), u32(options.transA ? 1 : 0), u32(options.transB ? 1 : 0), u32(bias ? 1 : 0)]);
-  gpu.run(kernel, [a, b, bias ?? gpu.placeholder, c], params, gemmGrid(M, N, tiles));
+  gpu.run(kernel, [a, b, bias ?? gpu.placeholder, c], params, gemmGrid(M, N, tiles, vec4));
   return c;
 }

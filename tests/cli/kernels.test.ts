@@ -154,7 +154,7 @@ describe('fer kernels: arguments and decisions', () => {
     expect(() => parseKernelsArgs(['--batch', '0'])).toThrow(/^--batch must be a positive integer, got "0"$/);
     expect(() => parseKernelsArgs(['--batch', '1.5'])).toThrow(/positive integer/);
     expect(() => parseKernelsArgs(['--max-seconds', 'x'])).toThrow(/^--max-seconds must be a positive number, got "x"$/);
-    expect(() => parseKernelsArgs(['--gemm', 'fast'])).toThrow(/^--gemm must be auto, registers, scalar, shared, all, got "fast"$/);
+    expect(() => parseKernelsArgs(['--gemm', 'fast'])).toThrow(/^--gemm must be auto, registers, tall, scalar, shared, all, got "fast"$/);
   });
 
   it('skips by predicted time from the probe rates, and says why', () => {
