@@ -38,8 +38,8 @@ on WebGPU and, with --backend both, the CPU/WebGPU time ratio (above 1: WebGPU i
                               registers: 4×4 blocks, vec4 where matmul allows; tall: 8×2;
                               scalar: 4×4 without vec4; all: one row per tile shape for every
                               GEMM-shaped kernel)
-  --only NAME                 only kernels whose name or layer contains NAME (e.g. conv2d_1,
-                              batchnorm, matmul, model)
+  --only NAME                 only kernels whose name contains NAME or that run in the layer
+                              called NAME (e.g. conv2d_1, batchnorm, matmul, model)
   --json                      print only JSON on stdout`;
 
 const OPTIONS = {
