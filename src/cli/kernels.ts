@@ -277,6 +277,8 @@ export async function runKernels(o: KernelsOptions, say: (line: string) => void)
     const cpuMs = new Map<string, number>();
     for (const dev of devices) {
       const tilesList = dev.gpu && c.variant ? GEMM_CHOICES[o.gemm] : [null];
+      // Tile sets that give this kernel the same GEMM code (a convolution never takes vec4) run once.
+      const ran = new Set<string>();
       for (const tiles of tilesList) {
         const reason = skipReason(c.cost, dev.rate, o.maxSeconds);
         if (reason) {
@@ -287,6 +289,8 @@ export async function runKernels(o: KernelsOptions, say: (line: string) => void)
         if (dev.gpu && c.variant) setGemmTiles(tiles);
         try {
           const variant = dev.gpu && c.variant ? c.variant(dev.gpu) : null;
+          if (variant !== null && ran.has(variant)) continue;
+          if (variant !== null) ran.add(variant);
           const t = await timeKernel(c, dev, o);
           const r = rates(c.cost, t.ms);
           const ratio = dev.name === 'webgpu' && cpuMs.has('cpu') ? cpuMs.get('cpu')! / t.ms : null;
