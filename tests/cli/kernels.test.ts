@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/backend/random.ts';
 import {
@@ -13,7 +14,7 @@ import {
   sumChannelsCost,
 } from '../../src/cli/costs.ts';
 import { kernelCases, modelFlops, trainableParams } from '../../src/cli/kernel-plan.ts';
-import { matchesOnly, parseKernelsArgs, predictSeconds, runKernels, skipReason } from '../../src/cli/kernels.ts';
+import { formatReport, matchesOnly, parseKernelsArgs, predictSeconds, runKernels, skipReason, type KernelsReport } from '../../src/cli/kernels.ts';
 import { median, planTiming, timeCalls } from '../../src/cli/timing.ts';
 import { createModel } from '../../src/nn/models.ts';
 import { conv2dFlops, conv2dGeometry } from '../../src/ops/conv2d.ts';
@@ -189,5 +190,45 @@ describe('fer kernels: arguments and decisions', () => {
     expect(all.rows).toEqual([]);
     expect(all.models.map((m) => m.what)).toEqual(['forward', 'train-step']);
     for (const m of all.models) expect(m.imagesPerSecond).toBeCloseTo((2 * 1000) / m.ms, 9);
+  });
+});
+
+describe('fer kernels: output', () => {
+  it('the text report names the adapter, the notes, every row and every skipped kernel with its reason', () => {
+    const rep: KernelsReport = {
+      command: 'fer kernels',
+      date: '2026-01-01T00:00:00.000Z',
+      machine: { cpus: 2, cpuModel: 'Test CPU', loadBefore: 1, loadAfter: 2 },
+      adapter: { name: 'Soft GPU', software: true },
+      model: 'seed',
+      batch: 1,
+      notes: ['batch 1: software'],
+      probes: [{ backend: 'webgpu', gflops: 0.25, gbs: 0.5 }],
+      rows: [
+        {
+          kernel: 'conv2d.forward', layers: ['conv2d_1'], shape: 'x[1,2,3,3] w[4,2,3,3] same', backend: 'webgpu', variant: 'registers 8×2',
+          ms: 12.5, gflops: 0.2, gbs: null, flops: 2.5e6, bytes: 1000, cpuOverGpu: 0.5, samples: [12.5], repeat: 1,
+        },
+      ],
+      models: [{ what: 'forward', backend: 'webgpu', batch: 1, ms: 200, imagesPerSecond: 5, gflops: 0.1, cpuOverGpu: 0.25, samples: [200] }],
+      skipped: [{ kernel: 'conv2d.forward', shape: 'x[1,256,46,46]', backend: 'webgpu', reason: 'predicted 9.0 s per call' }],
+    };
+    const text = formatReport(rep);
+    expect(text).toContain('adapter: Soft GPU (software renderer)');
+    expect(text).toContain('note: batch 1: software');
+    expect(text).toMatch(/conv2d\.forward +x\[1,2,3,3\] w\[4,2,3,3\] same +webgpu +registers 8×2 +12\.500 +0\.200 +0\.50× +conv2d_1/);
+    expect(text).toMatch(/model forward +webgpu +batch 1 +200 ms +5\.00 images\/s +0\.100 GFLOP\/s +cpu\/gpu 0\.25×/);
+    expect(text).toContain('  conv2d.forward x[1,256,46,46] on webgpu: predicted 9.0 s per call');
+  });
+
+  it('--json prints nothing but one JSON document on stdout', () => {
+    const out = execFileSync(process.execPath, ['src/cli/fer.mjs', 'kernels', '--backend', 'cpu', '--model', 'small', '--only', 'softmax', '--budget', '0.05', '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const rep = JSON.parse(out) as KernelsReport;
+    expect(rep.rows.map((r) => [r.kernel, r.backend])).toEqual([['softmax-cross-entropy', 'cpu']]);
+    expect(rep.batch).toBe(8);
+    expect(rep.adapter).toBeNull();
   });
 });
