@@ -7,6 +7,7 @@
 import { empty, tensor } from '../src/backend/create.ts';
 import type { Shape } from '../src/backend/tensor.ts';
 import { initWebGpu } from '../src/backend/webgpu/backend.ts';
+import { timeCalls } from '../src/cli/timing.ts';
 import { batchNormBackwardGpu, batchNormInfer, batchNormTrainGpu } from '../src/ops/batchnorm.ts';
 import { maxPool2d, maxPool2dBackward } from '../src/ops/maxpool2d.ts';
 
@@ -24,23 +25,9 @@ function random(n: number): Float32Array {
   return a;
 }
 
-/** Median milliseconds of `run` (the first call, which compiles pipelines, is not counted). */
+/** Median milliseconds per call of `run` (src/cli/timing.ts: the warm-up call, which compiles pipelines, is not counted). */
 async function time(run: () => void): Promise<number> {
-  const once = async () => {
-    const t0 = performance.now();
-    run();
-    await gpu.sync();
-    return performance.now() - t0;
-  };
-  await once();
-  const times: number[] = [];
-  let total = 0;
-  while (times.length < 3 || (total < 2000 && times.length < 20)) {
-    const ms = await once();
-    times.push(ms);
-    total += ms;
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  return (await timeCalls(run, { repeat: 1, budgetSeconds: 2, sync: () => gpu.sync() })).ms;
 }
 
 const ms = (v: number) => `${v.toFixed(2).padStart(8)} ms`;

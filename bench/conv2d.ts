@@ -4,6 +4,7 @@
 import { tensor } from '../src/backend/create.ts';
 import type { BackendName } from '../src/backend/tensor.ts';
 import { initWebGpu, type WebGpuBackend } from '../src/backend/webgpu/backend.ts';
+import { timeCalls } from '../src/cli/timing.ts';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, conv2dFlops, conv2dGeometry, type Padding } from '../src/ops/conv2d.ts';
 
 const backend = (process.argv[2] ?? 'cpu') as BackendName;
@@ -23,25 +24,10 @@ function random(n: number): Float32Array {
   return a;
 }
 
-/** Median seconds of `run` (the first call, which compiles pipelines, is not counted). */
-async function time(run: () => { read(): Promise<Float32Array>; dispose(): void }): Promise<number> {
-  const once = async () => {
-    const t0 = performance.now();
-    const out = run();
-    if (gpu) await gpu.sync();
-    const s = (performance.now() - t0) / 1000;
-    out.dispose();
-    return s;
-  };
-  await once();
-  const times: number[] = [];
-  let total = 0;
-  while (times.length < 3 || (total < 2 && times.length < 20)) {
-    const s = await once();
-    times.push(s);
-    total += s;
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+/** Median seconds per call of `run` (src/cli/timing.ts: the warm-up call, which compiles pipelines, is not counted). */
+async function time(run: () => { dispose(): void }): Promise<number> {
+  const sync = gpu ? () => gpu.sync() : () => Promise.resolve();
+  return (await timeCalls(() => run().dispose(), { repeat: 1, budgetSeconds: 2, sync })).ms / 1000;
 }
 
 for (const { x: xShape, w: wShape, opts } of shapes) {
