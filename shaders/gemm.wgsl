@@ -10,7 +10,7 @@
 // GEMM: convolution without materialising im2col). Tile sizes are `const`s the dispatcher puts
 // in front (TM, TN, WG_M, WG_N, BK), because private arrays need constant sizes.
 //
-// Two shapes of the same loop, chosen per adapter:
+// Three entry points, the same loop in different shapes, chosen per adapter and op:
 //
 // gemm_registers (4×4) and gemm_registers_8x2: each invocation owns a block of C (4 rows by 4
 //   columns, or 8 by 2) and walks all of K, keeping the block in registers: per step of k it
@@ -19,11 +19,11 @@
 //   more than the loads it saves. The block is four named vec4 and the code has no inner loops
 //   or private arrays: SwiftShader does not unroll loops, and a dynamically indexed array lives
 //   in memory, which made the looped version ten times slower. 8×2 loads B half as often as
-//   4×4 (and A twice as often): the convolutions' loadB gathers image pixels with integer
-//   divisions, A is a plain weight read, so there 8×2 is faster. Rows and columns past the edge
-//   of C read the last real row or column (the contract allows only m < M, n < N) and are never
-//   stored.
-
+//   4×4 (and A twice as often): the convolutions' loadB gathers image pixels with several
+//   integer divisions per element and their loadA is cheaper, so there 8×2 is faster. Rows and
+//   columns past the edge of C read the last real row or column (the contract allows only
+//   m < M, n < N) and are never stored.
+//
 // gemm_shared: a workgroup of WG_M×WG_N invocations owns a (WG_M·TM)×(WG_N·TN) block of C. For
 //   each slice of BK values of k, the workgroup copies the A and B tiles it needs into workgroup
 //   memory (neighbouring invocations read neighbouring addresses), waits at a barrier, and every
@@ -31,7 +31,9 @@
 //   factor of about WG_N (for A) and WG_M (for B). Invocation (ty, tx) owns rows ty + i·WG_M and
 //   columns tx + j·WG_N, so neighbouring invocations store neighbouring columns. Best on real GPUs.
 //
-// Work per output: K multiply-adds (2K FLOPs) in both shapes.
+// Work per output: K multiply-adds (2K FLOPs) in every shape. (Where its operands lie in runs of
+// four, matmul appends gemm_vec4.wgsl instead of this file: the same 4×4 register block read as
+// vec4.)
 
 const BM = WG_M * TM;
 const BN = WG_N * TN;

@@ -153,8 +153,6 @@ export const REGISTER_SCALAR_TILES: GemmTiles = { ...REGISTER_TILES, vec4: false
 /** 8×2 blocks: half the loads of B per multiply-add, twice those of A. */
 export const REGISTER_TALL_TILES: GemmTiles = { variant: 'registers', TM: 8, TN: 2, WG_M: 8, WG_N: 8, BK: 1, vec4: true };
 export const SHARED_TILES: GemmTiles = { variant: 'shared', TM: 4, TN: 4, WG_M: 16, WG_N: 16, BK: 16 };
-/** Every tile shape, for benchmarks. */
-export const GEMM_VARIANTS: readonly GemmTiles[] = [REGISTER_TILES, REGISTER_SCALAR_TILES, REGISTER_TALL_TILES, SHARED_TILES];
 
 let forced: GemmTiles | null = null;
 
@@ -168,8 +166,8 @@ export function setGemmTiles(tiles: GemmTiles | null): void {
  * Which register block depends on the operands: where loadB gathers (the convolutions' image
  * patches, with integer divisions per element) 8×2 blocks, which load B half as often, ran the
  * three passes of the seed model's heaviest convolution 1.3–1.45× faster than 4×4 on SwiftShader;
- * where both operands are plain reads (matmul) 4×4 loads less in all and was 1.3× faster
- * (bench/README.md).
+ * where both operands are plain reads (matmul's scalar fallback) 4×4 loads less in all and ran
+ * a 512³ product 1.3× faster (bench/README.md).
  */
 export function gemmTiles(backend: WebGpuBackend, operands: 'gather' | 'dense' = 'gather'): GemmTiles {
   if (forced) return forced;
