@@ -71,7 +71,7 @@ let tf: Tf | null = null;
 try {
   tf = await load<Tf>('@tensorflow/tfjs');
 } catch (e) {
-  notes.push(`TensorFlow.js not loaded (${(e as Error).message.split('\n')[0]}): npm install @tensorflow/tfjs@4.22.0`);
+  notes.push(`TensorFlow.js not loaded (${(e as Error).message.split('\n')[0]}): needs @tensorflow/tfjs@4.22.0 and @tensorflow/tfjs-backend-webgpu@4.22.0`);
 }
 let tfWebgpu = false;
 if (tf) {
