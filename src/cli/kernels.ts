@@ -274,7 +274,7 @@ export async function runKernels(o: KernelsOptions, say: (line: string) => void)
   const skipped: Skipped[] = [];
   const cases = kernelCases(model, batch).filter((c) => matchesOnly(o.only, c.kernel, c.layers));
   for (const c of cases) {
-    const cpuMs = new Map<string, number>();
+    let cpuMs: number | null = null;
     for (const dev of devices) {
       const tilesList = dev.gpu && c.variant ? GEMM_CHOICES[o.gemm] : [null];
       // Tile sets that give this kernel the same GEMM code (a convolution never takes vec4) run once.
@@ -293,8 +293,8 @@ export async function runKernels(o: KernelsOptions, say: (line: string) => void)
           if (variant !== null) ran.add(variant);
           const t = await timeKernel(c, dev, o);
           const r = rates(c.cost, t.ms);
-          const ratio = dev.name === 'webgpu' && cpuMs.has('cpu') ? cpuMs.get('cpu')! / t.ms : null;
-          if (dev.name === 'cpu') cpuMs.set('cpu', t.ms);
+          const ratio = dev.name === 'webgpu' && cpuMs !== null ? cpuMs / t.ms : null;
+          if (dev.name === 'cpu') cpuMs = t.ms;
           const row: Row = {
             kernel: c.kernel, layers: c.layers, shape: c.shape, backend: dev.name, variant, ms: t.ms, gflops: r.gflops, gbs: r.gbs,
             flops: c.cost.flops, bytes: c.cost.bytes, cpuOverGpu: ratio, samples: t.samples, repeat: t.repeat, note: c.note,

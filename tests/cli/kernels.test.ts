@@ -19,6 +19,7 @@ import { median, planTiming, timeCalls } from '../../src/cli/timing.ts';
 import { createModel } from '../../src/nn/models.ts';
 import { conv2dFlops, conv2dGeometry } from '../../src/ops/conv2d.ts';
 import { pool2dGeometry } from '../../src/ops/maxpool2d.ts';
+import { gpu } from '../support/gpu.ts';
 
 describe('costs: FLOPs and bytes per op, checked by hand', () => {
   it('matmul: 2MNK FLOPs (+MN for the bias), A, B, bias and C once', () => {
@@ -190,6 +191,22 @@ describe('fer kernels: arguments and decisions', () => {
     expect(all.rows).toEqual([]);
     expect(all.models.map((m) => m.what)).toEqual(['forward', 'train-step']);
     for (const m of all.models) expect(m.imagesPerSecond).toBeCloseTo((2 * 1000) / m.ms, 9);
+  });
+});
+
+describe('fer kernels: both backends', () => {
+  it.skipIf(!gpu)('each WebGPU row carries the CPU time over its own, and names its GEMM kernel', async () => {
+    const o = parseKernelsArgs(['--model', 'small', '--batch', '2', '--only', 'dense_1', '--budget', '0.05']);
+    if (o === 'help') throw new Error('unexpected help');
+    const rep = await runKernels({ ...o, only: 'matmul.forward' }, () => {});
+    const [cpuRows, gpuRows] = [rep.rows.filter((r) => r.backend === 'cpu'), rep.rows.filter((r) => r.backend === 'webgpu')];
+    expect(cpuRows.length).toBe(2);
+    expect(gpuRows.length).toBe(2);
+    gpuRows.forEach((r, i) => {
+      expect(r.cpuOverGpu).toBeCloseTo(cpuRows[i].ms / r.ms, 9);
+      expect(r.variant).toMatch(/^(registers|shared)/);
+    });
+    expect(cpuRows.every((r) => r.cpuOverGpu === null && r.variant === null)).toBe(true);
   });
 });
 
