@@ -188,6 +188,13 @@ export function tilesKey(t: GemmTiles): string {
  * its operands allow it, and the tiles are 'registers' with vec4 on) the core is
  * gemm_vec4.wgsl and the op supplies loadA4/loadB4 instead of loadA/loadB.
  */
+/** The entry point of gemm.wgsl / gemm_vec4.wgsl that a tile shape runs. */
+export function gemmEntry(tiles: GemmTiles, vec4 = false): string {
+  if (vec4) return 'gemm_vec4';
+  if (tiles.variant === 'shared') return 'gemm_shared';
+  return tiles.TM === 8 && tiles.TN === 2 ? 'gemm_registers_8x2' : 'gemm_registers';
+}
+
 export function gemmKernel(
   name: string,
   opCode: string,
@@ -205,7 +212,7 @@ export function gemmKernel(
   return {
     key: `${name}|${tilesKey(tiles)}|${vec4 ? 'vec4' : 'scalar'}|${JSON.stringify(extra)}`,
     code: withConstants(`${opCode}\n${vec4 ? gemmVec4Wgsl : gemmWgsl}`, consts),
-    entry: vec4 ? 'gemm_vec4' : tiles.variant === 'shared' ? 'gemm_shared' : shape === '8x2' ? 'gemm_registers_8x2' : 'gemm_registers',
+    entry: gemmEntry(tiles, vec4),
     bindings,
   };
 }

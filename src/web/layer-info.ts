@@ -2,7 +2,7 @@ import type { Shape } from '../backend/tensor.ts';
 import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
 import type { LayerConfig } from '../nn/layer.ts';
 import type { Sequential } from '../nn/sequential.ts';
-import { gemmTiles } from '../ops/gemm.ts';
+import { gemmEntry, gemmTiles } from '../ops/gemm.ts';
 import { matmulPath } from '../ops/matmul.ts';
 
 /** One row of the explorer's layer list, and which WGSL files compute that layer. */
@@ -35,7 +35,8 @@ function gemmCore(gpu: WebGpuBackend | null, vec4: ((gpu: WebGpuBackend) => bool
       : { files: ['gemm.wgsl'], how: 'gemm.wgsl is the tiled loop' };
   }
   if (vec4?.(gpu)) return { files: ['gemm_vec4.wgsl'], how: 'gemm_vec4.wgsl is the loop (register tiles read as vec4: this adapter is a software renderer)' };
-  return { files: ['gemm.wgsl'], how: `gemm.wgsl's gemm_${gemmTiles(gpu).variant} entry point is the tiled loop` };
+  const tiles = gemmTiles(gpu, vec4 ? 'dense' : 'gather');
+  return { files: ['gemm.wgsl'], how: `gemm.wgsl's ${gemmEntry(tiles)} entry point is the tiled loop` };
 }
 
 function kernelsOf(config: LayerConfig, input: Shape, gpu: WebGpuBackend | null): { kernels: string[]; how: string } {
