@@ -277,7 +277,7 @@ const SLOW_LAYER_TOLERANCE = 1e-4;
 const END_TO_END_LOSS = 1e-4;
 const END_TO_END_L2 = 0.1;
 const slow = process.env.FER_SLOW_TESTS === '1';
-if (gpu && !slow) console.warn('\n[skip] the seed-model training step on WebGPU vs CPU (about 5 minutes here): set FER_SLOW_TESTS=1 to run it\n');
+if (gpu && !slow) console.warn('\n[skip] the seed-model training step on WebGPU vs CPU (about 2 minutes on SwiftShader here): set FER_SLOW_TESTS=1 to run it\n');
 
 describe('the seed model: one training step on WebGPU gives the CPU\'s loss and gradients', () => {
   it.skipIf(!gpu || !slow)(
