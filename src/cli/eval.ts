@@ -24,6 +24,7 @@ run folder (the model file's folder), and curves.png from the run's log.json whe
   --data PATH            FER2013 CSV (plain or .gz) or image folder
   --split NAME           PublicTest (default), PrivateTest or Training
   --limit N              at most N images
+  --flip                 test-time augmentation: average each face's probabilities with its mirror's
   --skip-bad             skip bad rows/images instead of stopping
   --backend webgpu|cpu   (default: webgpu, falling back to cpu)
   --json                 print only one JSON object on stdout (accuracy, perClass, confusion, count)`;
@@ -36,6 +37,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       data: { type: 'string' },
       split: { type: 'string', default: 'PublicTest' },
       limit: { type: 'string' },
+      flip: { type: 'boolean' },
       'skip-bad': { type: 'boolean' },
       backend: { type: 'string' },
       json: { type: 'boolean' },
@@ -68,7 +70,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (!ds || ds.count === 0) throw new FerError(`${v.data}: no ${split} images${split === 'PrivateTest' ? ' (this copy of FER2013 withholds PrivateTest)' : ''}`);
 
   const t0 = performance.now();
-  const e = await evaluate(model, ds, 256, (done, total) => progress.update(`evaluating ${bar(done / total)} ${done}/${total}`));
+  const flip = Boolean(v.flip);
+  const e = await evaluate(model, ds, { flip, onProgress: (done, total) => progress.update(`evaluating ${bar(done / total)} ${done}/${total}`) });
   progress.done();
   const seconds = (performance.now() - t0) / 1000;
   const m = metricsFromConfusion(e.confusion, model.classes);
@@ -76,15 +79,15 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const runDir = dirname(path);
   const logFile = `${runDir}/log.json`;
   const log: EpochRecord[] | null = existsSync(logFile) ? JSON.parse(readFileSync(logFile, 'utf8')) : null;
-  const heading = `${path} on ${split} of ${v.data} (${ds.count} images, ${backend}, ${seconds.toFixed(1)} s)`;
+  const heading = `${path} on ${split} of ${v.data} (${ds.count} images${flip ? ', flip test-time averaging' : ''}, ${backend}, ${seconds.toFixed(1)} s)`;
   let files: string[] = [];
   try {
-    files = writeEvaluation(new RunFolder(runDir), `eval-${split}`, { heading, title: split }, m, log);
+    files = writeEvaluation(new RunFolder(runDir), `eval-${split}${flip ? '-flip' : ''}`, { heading, title: split }, m, log);
   } catch (err) {
     say(`note: could not write the report into ${runDir} (${(err as Error).message})`);
   }
   if (v.json) {
-    process.stdout.write(`${JSON.stringify({ accuracy: m.accuracy, macroF1: m.macroF1, perClass: m.perClass, confusion: m.confusion, count: m.count, loss: e.loss })}\n`);
+    process.stdout.write(`${JSON.stringify({ accuracy: m.accuracy, flip, macroF1: m.macroF1, perClass: m.perClass, confusion: m.confusion, count: m.count, loss: e.loss })}\n`);
   } else {
     console.log(heading);
     console.log('');

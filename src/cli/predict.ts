@@ -21,6 +21,7 @@ gives each face's seven emotion probabilities.
   --backend webgpu|cpu    (default: webgpu, falling back to cpu)
   --json                  print only JSON on stdout
   --annotate PATH         write the photo with boxes and labels (a .png file; a folder for a folder of photos)
+  --flip                  average each face's probabilities with its mirror image's (test-time augmentation)
   --no-detect             take the whole image as one face (for 48×48 crops)
   --cascade PATH          cascade XML (default ${DEFAULT_CASCADE})
   --scale-factor X        detector pyramid step (default 1.1)
@@ -55,6 +56,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
       backend: { type: 'string' },
       json: { type: 'boolean' },
       annotate: { type: 'string' },
+      flip: { type: 'boolean' },
       'no-detect': { type: 'boolean' },
       cascade: { type: 'string' },
       'scale-factor': { type: 'string' },
@@ -103,7 +105,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
     try {
       const photo = decodeImage(new Uint8Array(readFileSync(file)), file);
       const gray = toGray(photo);
-      const { faces: found, detectMs, classifyMs } = await recognizeFaces(model, gray, { cascade, detect });
+      const { faces: found, detectMs, classifyMs } = await recognizeFaces(model, gray, { cascade, detect, flip: Boolean(v.flip) });
       results.push({ file, width: photo.width, height: photo.height, faces: found, detectMs, classifyMs });
       if (v.annotate) {
         const out = annotateDir ? join(annotateDir, `${basename(file, extname(file))}.png`) : v.annotate;

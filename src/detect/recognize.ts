@@ -1,8 +1,6 @@
-import { tensor } from '../backend/create.ts';
-import { scope } from '../backend/scope.ts';
 import { crop, equalizeHistogram, resize, type GrayImage } from '../image/image.ts';
 import type { Sequential } from '../nn/sequential.ts';
-import { softmax } from '../ops/softmax-cross-entropy.ts';
+import { classProbabilities } from '../nn/flip-average.ts';
 import type { Cascade } from './cascade.ts';
 import { detectFaces, type DetectOptions } from './detect.ts';
 
@@ -35,15 +33,16 @@ export function faceInput(gray: GrayImage, box: FaceBox, out = new Float32Array(
   return out;
 }
 
-/** Runs the model on 48×48 inputs (one per face, already scaled) and returns class probabilities. */
-export async function classifyFaces(model: Sequential, inputs: Float32Array[]): Promise<number[][]> {
+/**
+ * Runs the model on 48×48 inputs (one per face, already scaled) and returns class probabilities;
+ * with `flip`, each averaged with its mirror image's.
+ */
+export async function classifyFaces(model: Sequential, inputs: Float32Array[], flip = false): Promise<number[][]> {
   if (inputs.length === 0) return [];
   const n = inputs.length;
   const x = new Float32Array(n * FACE_SIZE * FACE_SIZE);
   inputs.forEach((f, i) => x.set(f, i * FACE_SIZE * FACE_SIZE));
-  const probs = scope(() => softmax(model.forward(tensor(x, [n, 1, FACE_SIZE, FACE_SIZE], model.backend), { training: false })));
-  const p = await probs.read();
-  probs.dispose();
+  const p = await classProbabilities(model, x, n, { flip });
   const k = model.classes.length;
   return Array.from({ length: n }, (_, i) => Array.from(p.subarray(i * k, (i + 1) * k)));
 }
@@ -52,6 +51,8 @@ export interface RecognizeOptions {
   /** null: take the whole image as one face (for ready-made 48×48 crops). */
   cascade: Cascade | null;
   detect?: DetectOptions;
+  /** Horizontal-flip test-time averaging (twice the classification work). */
+  flip?: boolean;
 }
 
 /**
@@ -68,7 +69,7 @@ export async function recognizeFaces(
     ? detectFaces(gray, opts.cascade, opts.detect).map((b) => ({ box: { x: b.x, y: b.y, width: b.width, height: b.height }, neighbors: b.neighbors }))
     : [{ box: { x: 0, y: 0, width: gray.width, height: gray.height }, neighbors: 0 }];
   const t1 = performance.now();
-  const probabilities = await classifyFaces(model, boxes.map((b) => faceInput(gray, b.box)));
+  const probabilities = await classifyFaces(model, boxes.map((b) => faceInput(gray, b.box)), opts.flip);
   const faces = boxes.map((b, i) => {
     const p = probabilities[i];
     let top = 0;

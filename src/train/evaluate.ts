@@ -1,6 +1,7 @@
 import { tensor } from '../backend/create.ts';
 import { scope } from '../backend/scope.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { classProbabilities } from '../nn/flip-average.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { argmaxRows } from '../ops/reduce.ts';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
@@ -14,30 +15,53 @@ export interface Evaluation {
   correct: number;
 }
 
-/** Runs the model in inference mode over a whole dataset: mean cross-entropy and the confusion matrix. */
-export async function evaluate(
-  model: Sequential,
-  ds: Dataset,
-  batchSize = 256,
-  onProgress?: (done: number, total: number) => void,
-): Promise<Evaluation> {
+export interface EvaluateOptions {
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Horizontal-flip test-time augmentation: each image's class probabilities averaged with its mirror's. */
+  flip?: boolean;
+}
+
+/** Mean cross-entropy and predicted classes of one batch, the plain way: logits → fused loss, argmax. */
+async function scoreLogits(model: Sequential, x: Float32Array, y: Float32Array, n: number) {
+  const out = scope(() => {
+    const logits = model.forward(tensor(x, [n, ...model.inputShape], model.backend), { training: false });
+    const labels = tensor(y, [n], model.backend);
+    return { loss: softmaxCrossEntropy(logits, labels).loss, pred: argmaxRows(logits) };
+  });
+  const [loss, pred] = await Promise.all([out.loss.read(), out.pred.read()]);
+  out.loss.dispose();
+  out.pred.dispose();
+  return { loss: loss[0], pred };
+}
+
+/** The same from averaged probabilities (flip test-time augmentation): −log p(label), argmax p. */
+async function scoreFlipped(model: Sequential, x: Float32Array, y: Float32Array, n: number) {
   const k = model.classes.length;
-  const confusion = emptyConfusion(k);
+  const p = await classProbabilities(model, x, n, { flip: true });
+  const pred = new Int32Array(n);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const row = p.subarray(i * k, (i + 1) * k);
+    for (let c = 1; c < k; c++) if (row[c] > row[pred[i]]) pred[i] = c;
+    // Smallest positive float32 keeps a (never seen) zero probability finite.
+    loss -= Math.log(Math.max(row[y[i]], 1.4e-45));
+  }
+  return { loss: loss / n, pred };
+}
+
+/** Runs the model in inference mode over a whole dataset: mean cross-entropy and the confusion matrix. */
+export async function evaluate(model: Sequential, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
+  const { batchSize = 256, onProgress, flip = false } = opts;
+  const confusion = emptyConfusion(model.classes.length);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < ds.count; start += batchSize) {
     const n = Math.min(batchSize, ds.count - start);
     const idx = Array.from({ length: n }, (_, i) => start + i);
     const { x, y } = assembleBatch(ds, idx, null, null);
-    const out = scope(() => {
-      const logits = model.forward(tensor(x, [n, ...model.inputShape], model.backend), { training: false });
-      const labels = tensor(y, [n], model.backend);
-      return { loss: softmaxCrossEntropy(logits, labels).loss, pred: argmaxRows(logits) };
-    });
-    const [loss, pred] = await Promise.all([out.loss.read(), out.pred.read()]);
-    out.loss.dispose();
-    out.pred.dispose();
-    lossSum += loss[0] * n;
+    const { loss, pred } = await (flip ? scoreFlipped : scoreLogits)(model, x, y, n);
+    lossSum += loss * n;
     for (let i = 0; i < n; i++) {
       confusion[y[i]][pred[i]]++;
       if (pred[i] === y[i]) correct++;

@@ -145,7 +145,7 @@ export async function train(
       }
 
       const tEval = performance.now();
-      const val = data.val && data.val.count > 0 ? await evaluate(model, data.val, 256, hooks.onEvaluating) : null;
+      const val = data.val && data.val.count > 0 ? await evaluate(model, data.val, { onProgress: hooks.onEvaluating }) : null;
       const record: EpochRecord = {
         epoch: state.epoch + 1,
         trainLoss: p.lossSum / Math.max(1, p.seen),

@@ -20,6 +20,8 @@ export interface Prediction {
 export interface PredictOptions {
   /** false: take the whole picture as one face (for ready-made face crops). Default true. */
   detect?: boolean;
+  /** Average each face's probabilities with its mirror image's (twice the network work). Default false. */
+  flip?: boolean;
 }
 
 /** One 48×48 network input and where it came from. */
@@ -92,7 +94,7 @@ export class FerModel {
   /** Finds the faces in a picture or video frame and gives each one's class probabilities. */
   async predict(source: PixelSource, opts: PredictOptions = {}): Promise<Prediction> {
     const cascade = this.#cascadeFor('predict', opts.detect ?? true);
-    return recognizeFaces(this.sequential, toGray(readPixels(source)), { cascade });
+    return recognizeFaces(this.sequential, toGray(readPixels(source)), { cascade, flip: opts.flip ?? false });
   }
 
   /** The network input for the first face found (the whole picture when none is, or detect is false). */
