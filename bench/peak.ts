@@ -1,0 +1,100 @@
+// Peak rates of one backend, measured once per run: an FMA-bound kernel for GFLOP/s and a copy
+// for GB/s. The kernel rows are reported as a fraction of these.
+//
+// WebGPU: bench/shaders/peak.wgsl through our backend's kernel machinery (gpu.run). CPU: the
+// same two in plain TypeScript: a multiply-add loop with 8 independent accumulators over a
+// small Float32Array (it stays in L1; V8 does scalar double arithmetic, so this is the peak a
+// TypeScript loop can reach, not the core's SIMD peak), and Float32Array.prototype.set and a
+// plain loop over buffers far larger than the caches (the faster of the two is the peak).
+import peakWgsl from './shaders/peak.wgsl';
+import { empty, tensor } from '../src/backend/create.ts';
+import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
+import { f32, grid1d, packParams, u32, type Kernel } from '../src/backend/webgpu/kernel.ts';
+import { timeCalls } from '../src/cli/timing.ts';
+import type { PeakResult } from './result-types.ts';
+
+const FMA: Kernel = { key: 'bench.peak.fma', code: peakWgsl, entry: 'fma_peak', bindings: ['write'] };
+const COPY: Kernel = { key: 'bench.peak.copy', code: peakWgsl, entry: 'copy_peak', bindings: ['read', 'write'] };
+const WORKGROUP = 64;
+const FLOPS_PER_STEP = 8 * 4 * 2;
+
+export async function gpuPeak(gpu: WebGpuBackend, budgetSeconds: number): Promise<PeakResult> {
+  // A software adapter runs some 10 GFLOP/s, a data-centre GPU thousands of times more: size the
+  // work so that one call is well above launch overhead on either.
+  const soft = gpu.info.software;
+  const invocations = soft ? 1 << 15 : 1 << 20;
+  const iterations = soft ? 256 : 2048;
+  const copyFloats = soft ? 1 << 22 : 1 << 26;
+  const sync = () => gpu.sync();
+
+  const sums = empty([invocations * 4], 'webgpu');
+  const fmaParams = packParams([u32(invocations), u32(iterations), f32(0.9990234375), f32(0.0009765625)]);
+  const fma = await timeCalls(() => gpu.run(FMA, [sums], fmaParams, grid1d(invocations, WORKGROUP)), { repeat: 10, budgetSeconds, sync });
+  sums.dispose();
+
+  const src = tensor(Float32Array.from({ length: copyFloats }, (_, i) => (i % 1000) / 1000), [copyFloats], 'webgpu');
+  const dst = empty([copyFloats], 'webgpu');
+  const vec4s = copyFloats / 4;
+  const copyParams = packParams([u32(vec4s), u32(0), f32(0), f32(0)]);
+  const copy = await timeCalls(() => gpu.run(COPY, [src, dst], copyParams, grid1d(vec4s, WORKGROUP)), { repeat: 10, budgetSeconds, sync });
+  src.dispose();
+  dst.dispose();
+
+  const flops = invocations * iterations * FLOPS_PER_STEP;
+  const bytes = 2 * copyFloats * 4;
+  return {
+    backend: 'webgpu',
+    gflops: flops / (fma.ms * 1e6),
+    gbs: bytes / (copy.ms * 1e6),
+    fma: `peak.wgsl fma_peak: ${invocations} invocations × ${iterations} steps × 8 vec4 fma`,
+    copy: `peak.wgsl copy_peak: ${(copyFloats * 4) / 2 ** 20} MiB, vec4 loads and stores`,
+    fmaMs: fma.ms,
+    copyMs: copy.ms,
+  };
+}
+
+const FMA_LENGTH = 1024;
+
+/** 16 FLOPs per element per pass: 8 independent multiply-add chains. Returns a sum so V8 keeps the work. */
+function fmaLoop(v: Float32Array, passes: number): number {
+  let a0 = 1, a1 = 1.1, a2 = 1.2, a3 = 1.3, a4 = 1.4, a5 = 1.5, a6 = 1.6, a7 = 1.7;
+  const c = 0.0009765625;
+  for (let p = 0; p < passes; p++) {
+    for (let i = 0; i < v.length; i++) {
+      const m = v[i];
+      a0 = a0 * m + c; a1 = a1 * m + c; a2 = a2 * m + c; a3 = a3 * m + c;
+      a4 = a4 * m + c; a5 = a5 * m + c; a6 = a6 * m + c; a7 = a7 * m + c;
+    }
+  }
+  return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+}
+
+function copyLoop(src: Float32Array, dst: Float32Array): void {
+  for (let i = 0; i < src.length; i++) dst[i] = src[i];
+}
+
+export async function cpuPeak(budgetSeconds: number): Promise<PeakResult> {
+  const none = () => Promise.resolve();
+  const v = Float32Array.from({ length: FMA_LENGTH }, (_, i) => 0.999 + (i % 7) * 1e-4);
+  const passes = 4096;
+  let sink = 0;
+  const fma = await timeCalls(() => void (sink += fmaLoop(v, passes)), { repeat: 5, budgetSeconds, sync: none });
+  if (!Number.isFinite(sink)) throw new Error('cpu peak: the FMA chains overflowed');
+
+  const n = 1 << 23; // 32 MiB per buffer: far beyond the caches
+  const src = Float32Array.from({ length: n }, (_, i) => i % 1000);
+  const dst = new Float32Array(n);
+  const set = await timeCalls(() => dst.set(src), { repeat: 5, budgetSeconds: budgetSeconds / 2, sync: none });
+  const loop = await timeCalls(() => copyLoop(src, dst), { repeat: 5, budgetSeconds: budgetSeconds / 2, sync: none });
+  const best = set.ms <= loop.ms ? { ms: set.ms, how: 'Float32Array.prototype.set' } : { ms: loop.ms, how: 'a plain copy loop' };
+  const flops = passes * FMA_LENGTH * 16;
+  return {
+    backend: 'cpu',
+    gflops: flops / (fma.ms * 1e6),
+    gbs: (2 * n * 4) / (best.ms * 1e6),
+    fma: `TypeScript loop, 8 independent multiply-add chains over a ${FMA_LENGTH}-float array, ${passes} passes (one thread)`,
+    copy: `${best.how} over 32 MiB (set ${((2 * n * 4) / (set.ms * 1e6)).toFixed(2)} GB/s, loop ${((2 * n * 4) / (loop.ms * 1e6)).toFixed(2)} GB/s; one thread)`,
+    fmaMs: fma.ms,
+    copyMs: best.ms,
+  };
+}
