@@ -17,15 +17,12 @@ import type { BackendName, Tensor } from '../src/backend/tensor.ts';
 import { initWebGpu, type WebGpuBackend } from '../src/backend/webgpu/backend.ts';
 import { modelFlops } from '../src/cli/kernel-plan.ts';
 import { machineLoad, timeCalls } from '../src/cli/timing.ts';
-import { BatchNorm } from '../src/nn/batchnorm.ts';
 import { Conv2D } from '../src/nn/conv2d.ts';
-import { Dense } from '../src/nn/dense.ts';
-import { Flatten } from '../src/nn/flatten.ts';
 import { createModel } from '../src/nn/models.ts';
-import { MaxPool2D } from '../src/nn/pooling.ts';
 import type { Sequential } from '../src/nn/sequential.ts';
 import { conv2d, conv2dGeometry, type Padding } from '../src/ops/conv2d.ts';
 import { matmul, matmulPath } from '../src/ops/matmul.ts';
+import { enterTfjs, loadTfjs, syncTfjs, tfjsModel, type Tf, type TfTensor } from './peers/tfjs.ts';
 
 const { values: args } = parseArgs({
   options: { batch: { type: 'string', default: '1' }, only: { type: 'string' }, budget: { type: 'string', default: '3' } },
@@ -34,58 +31,14 @@ const batch = Number(args.batch);
 const budgetSeconds = Number(args.budget);
 const wants = (part: string) => !args.only || args.only === part;
 
-// ---- the peers, loaded by name so this file typechecks without them installed ----
-
-/** The part of the TensorFlow.js API used here. */
-interface TfTensor {
-  shape: number[];
-  dispose(): void;
-  reshape(shape: number[]): TfTensor;
-}
-interface Tf {
-  setBackend(name: string): Promise<boolean>;
-  ready(): Promise<void>;
-  /** The WebGPU backend's internals this file drives; the CPU backend has none of them. */
-  backend(): { ensureCommandEncoderReady?: () => void; endComputePassEncoder?: () => void; submitQueue?: () => void; device?: GPUDevice };
-  getBackend(): string;
-  version: Record<string, string>;
-  tensor(values: Float32Array, shape: number[]): TfTensor;
-  tidy<T>(fn: () => T): T;
-  matMul(a: TfTensor, b: TfTensor): TfTensor;
-  maxPool(x: TfTensor, size: number, strides: number, pad: 'valid' | 'same'): TfTensor;
-  batchNorm(x: TfTensor, mean: TfTensor, variance: TfTensor, offset: TfTensor, scale: TfTensor, eps: number): TfTensor;
-  fused: {
-    conv2d(o: { x: TfTensor; filter: TfTensor; strides: number; pad: 'valid' | 'same'; bias?: TfTensor; activation?: 'relu' | 'linear' }): TfTensor;
-    matMul(o: { a: TfTensor; b: TfTensor; bias?: TfTensor; activation?: 'relu' | 'linear' }): TfTensor;
-  };
-}
-
-async function load<T>(name: string): Promise<T> {
-  const mod = (await import(/* @vite-ignore */ name)) as { default?: T };
-  return (mod.default ?? mod) as T;
-}
+// ---- the peers (bench/peers/tfjs.ts: loading, sync, the models in tfjs ops) ----
 
 const gpu: WebGpuBackend = await initWebGpu();
 const notes: string[] = [];
-let tf: Tf | null = null;
-try {
-  tf = await load<Tf>('@tensorflow/tfjs');
-} catch (e) {
-  notes.push(`TensorFlow.js not loaded (${(e as Error).message.split('\n')[0]}): needs @tensorflow/tfjs@4.22.0 and @tensorflow/tfjs-backend-webgpu@4.22.0`);
-}
-let tfWebgpu = false;
-if (tf) {
-  // tfjs's WebGPU backend looks for navigator.gpu when it loads: give it the Dawn instance ours opened.
-  const dawn = (globalThis as { __ferDawn?: GPU }).__ferDawn;
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn }, configurable: true });
-  try {
-    await load('@tensorflow/tfjs-backend-webgpu');
-    tfWebgpu = await tf.setBackend('webgpu');
-    if (!tfWebgpu) notes.push('tfjs webgpu backend did not initialise');
-  } catch (e) {
-    notes.push(`tfjs webgpu backend not loaded (${(e as Error).message.split('\n')[0]})`);
-  }
-}
+const loaded = await loadTfjs(['cpu', 'webgpu'], (globalThis as { __ferDawn?: GPU }).__ferDawn);
+const tf: Tf | null = loaded.tf;
+for (const p of loaded.peers) if (!p.loaded) notes.push(`tfjs ${p.device} backend not loaded (${p.note}): needs @tensorflow/tfjs@4.22.0 and @tensorflow/tfjs-backend-webgpu@4.22.0`);
+const tfWebgpu = loaded.peers.some((p) => p.device === 'webgpu' && p.loaded);
 
 // ---- implementations: each makes a workload's inputs and returns the call to time ----
 
@@ -153,20 +106,8 @@ function peer(tfjs: Tf, backend: 'cpu' | 'webgpu'): Impl {
   return {
     name: `tfjs ${backend}`,
     device: backend,
-    enter: async () => {
-      await tfjs.setBackend(backend);
-      await tfjs.ready();
-    },
-    sync: async () => {
-      const be = tfjs.backend();
-      if (backend === 'webgpu' && be.device) {
-        // What tfjs does before a read, without the read: close the open pass, submit.
-        be.ensureCommandEncoderReady!();
-        be.endComputePassEncoder!();
-        be.submitQueue!();
-        await be.device.queue.onSubmittedWorkDone();
-      }
-    },
+    enter: () => enterTfjs(tfjs, backend),
+    sync: () => syncTfjs(tfjs, backend),
     matmul: (n) => {
       const [a, b] = [t([n, n]), t([n, n])];
       return { call: () => tfjs.matMul(a, b).dispose(), dispose: done };
@@ -175,32 +116,8 @@ function peer(tfjs: Tf, backend: 'cpu' | 'webgpu'): Impl {
       const [xt, ft, bt] = [t(nhwc(x)), t(rsck(w)), t([w[0]])];
       return { call: () => tfjs.fused.conv2d({ x: xt, filter: ft, bias: bt, strides: 1, pad: padding }).dispose(), dispose: done };
     },
-    model: (m, b) => {
-      // The same layers as our model, from its layer list: conv (+ relu), batch norm with
-      // running statistics, 2×2 max pooling, flatten, dense (+ relu); dropout is the identity.
-      const steps: ((h: TfTensor) => TfTensor)[] = [];
-      m.layers.forEach((layer, i) => {
-        const inShape = m.shapes[i];
-        if (layer instanceof Conv2D) {
-          const { filters, kernelSize, padding, activation } = layer.opts;
-          const [f, bias] = [t([kernelSize, kernelSize, inShape[0], filters]), t([filters])];
-          steps.push((h) => tfjs.fused.conv2d({ x: h, filter: f, bias, strides: 1, pad: padding, activation: activation ?? 'linear' }));
-        } else if (layer instanceof BatchNorm) {
-          const C = inShape[0];
-          const [mean, variance, offset, scale] = [t([C], -0.5, 0.5), t([C], 0.5, 1.5), t([C]), t([C], 0.5, 1.5)];
-          steps.push((h) => tfjs.batchNorm(h, mean, variance, offset, scale, layer.opts.eps));
-        } else if (layer instanceof MaxPool2D) {
-          steps.push((h) => tfjs.maxPool(h, layer.opts.size, layer.opts.stride, layer.opts.padding));
-        } else if (layer instanceof Flatten) {
-          steps.push((h) => h.reshape([h.shape[0], -1]));
-        } else if (layer instanceof Dense) {
-          const [w, bias] = [t([inShape[0], layer.opts.units]), t([layer.opts.units])];
-          steps.push((h) => tfjs.fused.matMul({ a: h, b: w, bias, activation: layer.opts.activation ?? 'linear' }));
-        }
-      });
-      const x = t([b, 48, 48, 1]);
-      return { call: () => tfjs.tidy(() => steps.reduce((h, step) => step(h), x)).dispose(), dispose: done };
-    },
+    // The same layers as our model, from its layer list (inference: running statistics, no dropout).
+    model: (m, b) => tfjsModel(tfjs, m, b, 'inference'),
   };
 }
 

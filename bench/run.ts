@@ -2,7 +2,7 @@
 // rates, the seed model's kernels at its layer shapes, whole models, the peers on the same
 // models; prints the tables and writes results/<adapter-slug>.json and RESULTS.md.
 //   node --import ./src/cli/register.mjs bench/run.ts [options]   (--help for them)
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,14 +11,15 @@ import { FerError } from '../src/backend/errors.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
 import { machineLoad } from '../src/cli/timing.ts';
 import { gemmThreadCount } from '../src/ops/gemm.ts';
-import { commit, cpuModel, resultsName } from './environment.ts';
+import { commit, cpuModel } from './environment.ts';
 import { benchKernels } from './kernel-bench.ts';
 import { benchModels, oursImpl, tfjsImpl, type ModelImpl } from './model-bench.ts';
 import { BENCH_HELP, parseBenchArgs, SECTIONS, type BenchOptions, type Section } from './options.ts';
 import { cpuPeak, gpuPeak } from './peak.ts';
 import { loadTfjs, type TfDevice } from './peers/tfjs.ts';
 import type { BenchResults } from './result-types.ts';
-import { resultsMarkdown, runMarkdown } from './results-md.ts';
+import { writeResults } from './results-files.ts';
+import { runMarkdown } from './results-md.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 /** --quick times these layers' kernels only: one small convolution, a pool, a batch norm, a dense layer. */
@@ -52,20 +53,6 @@ function outDir(o: BenchOptions): string | null {
   // A partial run would replace a full run's file with fewer figures.
   if (o.sections.length < SECTIONS.length) return null;
   return BENCH_DIR;
-}
-
-function write(dir: string, r: BenchResults): string[] {
-  const resultsDir = join(dir, 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const json = join(resultsDir, `${resultsName(r.adapter?.name ?? null)}.json`);
-  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
-  const runs = readdirSync(resultsDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(resultsDir, f), 'utf8')) as BenchResults)
-    .filter((x) => x.schema === 1);
-  const md = join(dir, 'RESULTS.md');
-  writeFileSync(md, resultsMarkdown(runs));
-  return [json, md];
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -142,7 +129,7 @@ async function main(argv: string[]): Promise<void> {
 
   console.log(runMarkdown(r));
   const dir = outDir(o);
-  if (dir) for (const f of write(dir, r)) say(`wrote ${f}`);
+  if (dir) for (const f of writeResults(dir, r)) say(`wrote ${f}`);
   else say(o.write ? 'nothing written: a run with --only writes only with --out DIR' : 'nothing written (--no-write)');
   gpu?.destroy();
 }

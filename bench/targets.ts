@@ -7,7 +7,8 @@ const times = (v: number) => `${v.toFixed(2)}×`;
 /** ours vs tfjs on one device, seed model, each mode measured; or why it was not. */
 function versus(r: BenchResults, modes: ModelMode[], ours: 'cpu' | 'webgpu', theirs: 'cpu' | 'webgpu', factor: number): string[] {
   const out: string[] = [];
-  for (const mode of modes) {
+  // At B = 1 the throughput row is the latency row.
+  for (const mode of modes.filter((m) => !(m === 'inference' && r.batch === 1))) {
     const pair = r.models
       .filter((m) => m.model === 'seed' && m.mode === mode && m.impl === 'ours' && m.device === ours)
       .map((a) => [a, r.models.find((b) => b.model === 'seed' && b.mode === mode && b.batch === a.batch && b.impl === 'tfjs' && b.device === theirs)] as const)
