@@ -8,6 +8,7 @@ import { FerError } from '../backend/errors.ts';
 import { formatShape, type Shape, type Tensor } from '../backend/tensor.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
 import { packParams, u32 } from '../backend/webgpu/kernel.ts';
+import { checkEpilogue, epilogueFlags, finishRef, type Epilogue, type EpilogueRef } from './epilogue.ts';
 import { gemmCpu, gemmGrid, gemmKernel, gemmTiles } from './gemm.ts';
 
 // 2-D convolution (cross-correlation, as PyTorch and Keras compute it) in NCHW with weights
@@ -22,6 +23,12 @@ export interface Conv2dOptions {
   /** 'valid' (default): no padding. 'same': TensorFlow's rule, OH = ceil(H / stride). */
   padding?: Padding;
 }
+
+/**
+ * The forward pass's options: the geometry, and what to do to each output after the bias in the
+ * same pass (epilogue.ts): `relu`, then a per-filter `scale` and `shift` (a folded batch norm).
+ */
+export interface Conv2dForwardOptions extends Conv2dOptions, Epilogue {}
 
 /** Every size a convolution needs: input N×C×H×W, K filters of C×R×S, output N×K×OH×OW. */
 export interface Conv2dGeometry {
@@ -142,19 +149,26 @@ export function col2im(g: Conv2dGeometry, col: Floats, n: number, dx: Floats): v
   }
 }
 
-/** y[N,K,OH,OW] = conv(x[N,C,H,W], w[K,C,R,S]) + bias[K]: per image, y_n = W · col_n. */
-export function conv2dRef(g: Conv2dGeometry, x: Floats, w: Floats, bias: Floats | null, y: Floats): void {
+/**
+ * y[N,K,OH,OW] = conv(x[N,C,H,W], w[K,C,R,S]) + bias[K]: per image, y_n = W · col_n. With an
+ * epilogue (relu, scale, shift), each output then goes through finishRef in the same pass as the bias.
+ */
+export function conv2dRef(
+  g: Conv2dGeometry, x: Floats, w: Floats, bias: Floats | null, y: Floats,
+  e: Omit<EpilogueRef, 'bias'> = { relu: false, scale: null, shift: null },
+): void {
   const P = g.OH * g.OW;
   const CRS = g.C * g.R * g.S;
   const col = like(x, CRS * P);
+  const finish = { ...e, bias };
+  const plain = !e.relu && !e.scale;
   for (let n = 0; n < g.N; n++) {
     im2col(g, x, n, col);
     gemmCpu(g.K, P, CRS, { data: w }, { data: col }, y, n * g.K * P);
-    if (bias) {
-      for (let k = 0; k < g.K; k++) {
-        const row = (n * g.K + k) * P;
-        for (let p = 0; p < P; p++) y[row + p] += bias[k];
-      }
+    if (plain && !bias) continue;
+    for (let k = 0; k < g.K; k++) {
+      const row = (n * g.K + k) * P;
+      for (let p = 0; p < P; p++) y[row + p] = finishRef(y[row + p], k, finish);
     }
   }
 }
@@ -184,30 +198,38 @@ export function conv2dBackwardFilterRef(g: Conv2dGeometry, x: Floats, dy: Floats
 
 // ---- WebGPU: implicit GEMM, the same three products with the patches gathered on the fly ----
 
-/** The Params struct the three shaders share. */
-function params(g: Conv2dGeometry, hasBias: boolean): Uint8Array {
+/** The Params struct the three shaders share (the backward passes ignore the epilogue's flags). */
+function params(g: Conv2dGeometry, hasBias = false, e: Epilogue = {}): Uint8Array {
   const { N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft } = g;
-  return packParams([N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft, hasBias ? 1 : 0].map(u32));
+  return packParams([N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft, ...epilogueFlags(hasBias, e)].map(u32));
 }
 
 // ---- the ops ----
 
-/** y[N,K,OH,OW] = x[N,C,H,W] ⋆ w[K,C,R,S] + bias[K] (bias may be null). */
-export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  checkTensors('conv2d', { x, w, bias });
+/**
+ * y[N,K,OH,OW] = x[N,C,H,W] ⋆ w[K,C,R,S] + bias[K] (bias may be null); with `relu` and/or
+ * `scale`/`shift` in opts, y = relu(… + bias)·scale[k] + shift[k], still one pass (one dispatch).
+ */
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dForwardOptions = {}): Tensor {
+  const scale = opts.scale ?? null;
+  const shift = opts.shift ?? null;
+  checkTensors('conv2d', { x, w, bias, scale, shift });
   checkRank('conv2d', 'x', x, 4, '[N,C,H,W]');
   checkRank('conv2d', 'w', w, 4, '[K,C,R,S]');
   const g = conv2dGeometry(x.shape, w.shape, opts);
   if (bias) checkShape('conv2d', 'bias', bias, [g.K], 'one per filter');
+  checkEpilogue('conv2d', opts, g.K, 'one per filter');
   const y = empty([g.N, g.K, g.OH, g.OW], x.backend);
   if (x.backend === 'cpu') {
-    conv2dRef(g, cpuData(x), cpuData(w), bias ? cpuData(bias) : null, cpuData(y));
+    const e = { relu: opts.relu ?? false, scale: scale ? cpuData(scale) : null, shift: shift ? cpuData(shift) : null };
+    conv2dRef(g, cpuData(x), cpuData(w), bias ? cpuData(bias) : null, cpuData(y), e);
     return y;
   }
   const gpu = gpuOf(x);
   const tiles = gemmTiles(gpu);
-  const kernel = gemmKernel('conv2d.forward', conv2dWgsl, tiles, ['read', 'read', 'read', 'write']);
-  gpu.run(kernel, [x, w, bias ?? gpu.placeholder, y], params(g, bias !== null), gemmGrid(g.K, g.N * g.OH * g.OW, tiles));
+  const kernel = gemmKernel('conv2d.forward', conv2dWgsl, tiles, ['read', 'read', 'read', 'read', 'read', 'write']);
+  const none = gpu.placeholder;
+  gpu.run(kernel, [x, w, bias ?? none, scale ?? none, shift ?? none, y], params(g, bias !== null, opts), gemmGrid(g.K, g.N * g.OH * g.OW, tiles));
   return y;
 }
 
@@ -226,7 +248,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: 
   const gpu = gpuOf(dy);
   const tiles = gemmTiles(gpu);
   const kernel = gemmKernel('conv2d.backwardInput', backwardInputWgsl, tiles, ['read', 'read', 'write']);
-  gpu.run(kernel, [dy, w, dx], params(g, false), gemmGrid(g.C, g.N * g.H * g.W, tiles));
+  gpu.run(kernel, [dy, w, dx], params(g), gemmGrid(g.C, g.N * g.H * g.W, tiles));
   return dx;
 }
 
@@ -245,6 +267,6 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, wShape: Shape, opts:
   const gpu = gpuOf(x);
   const tiles = gemmTiles(gpu);
   const kernel = gemmKernel('conv2d.backwardFilter', backwardFilterWgsl, tiles, ['read', 'read', 'write']);
-  gpu.run(kernel, [x, dy, dw], params(g, false), gemmGrid(g.K, g.C * g.R * g.S, tiles));
+  gpu.run(kernel, [x, dy, dw], params(g), gemmGrid(g.K, g.C * g.R * g.S, tiles));
   return dw;
 }

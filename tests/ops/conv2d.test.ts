@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Floats } from '../../src/backend/cpu.ts';
+import { debug } from '../../src/backend/backends.ts';
 import { tensor } from '../../src/backend/create.ts';
 import {
   conv2d,
@@ -13,7 +14,8 @@ import {
   type Conv2dGeometry,
   type Conv2dOptions,
 } from '../../src/ops/conv2d.ts';
-import { REGISTER_TILES, setGemmTiles, SHARED_TILES } from '../../src/ops/gemm.ts';
+import { REGISTER_TALL_TILES, REGISTER_TILES, setGemmTiles, SHARED_TILES } from '../../src/ops/gemm.ts';
+import { relu } from '../../src/ops/relu.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
 import { gpu } from '../support/gpu.ts';
 import { dot, expectGradient, toF64 } from '../support/gradcheck.ts';
@@ -191,6 +193,116 @@ describe('conv2d: WebGPU against the CPU reference', () => {
   }
 });
 
+// ---- the fused epilogue: y = relu(conv + bias)·scale[k] + shift[k] in the forward's store step ----
+
+/** The epilogue's definition in float64, applied to the direct convolution's output. */
+function epilogueDirect(g: Conv2dGeometry, y: Float64Array, relu: boolean, scale: Floats | null, shift: Floats | null): void {
+  const P = g.OH * g.OW;
+  for (let i = 0; i < y.length; i++) {
+    const k = Math.floor(i / P) % g.K;
+    let v = y[i];
+    if (relu) v = Math.max(v, 0);
+    if (scale && shift) v = v * scale[k] + shift[k];
+    y[i] = v;
+  }
+}
+
+// [relu, affine, bias]: each step alone and all together.
+const EPILOGUES: [boolean, boolean, boolean][] = [
+  [true, false, true],
+  [false, true, true],
+  [true, true, true],
+  [true, true, false],
+];
+const describeEpilogue = ([r, a, b]: [boolean, boolean, boolean]) => `${b ? 'bias' : 'no bias'}${r ? ' + relu' : ''}${a ? ' + scale/shift' : ''}`;
+
+function epilogueInputs(c: Case, [, affine, withBias]: [boolean, boolean, boolean]) {
+  const { g, xShape, wShape } = setup(c);
+  const size = (s: number[]) => s.reduce((a, b) => a * b);
+  return {
+    x: randomArray(size(xShape)),
+    w: randomArray(size(wShape)),
+    bias: withBias ? randomArray(g.K) : null,
+    // Negative scales too: a batch norm's gamma may be negative, which is why relu comes first.
+    scale: affine ? randomArray(g.K, -2, 2) : null,
+    shift: affine ? randomArray(g.K) : null,
+  };
+}
+
+describe('conv2d: fused relu and scale/shift epilogue', () => {
+  const cases = [CASES[0], CASES[2], CASES[5], CASES[9], CASES[11]];
+  for (const c of cases) {
+    for (const ep of EPILOGUES) {
+      it(`CPU ${describeCase(c)} ${describeEpilogue(ep)}: against the float64 definition`, async () => {
+        const { g, opts, xShape, wShape, yShape } = setup(c);
+        const v = epilogueInputs(c, ep);
+        const want = new Float64Array(yShape.reduce((a, b) => a * b));
+        conv2dDirect(g, toF64(v.x), toF64(v.w), v.bias ? toF64(v.bias) : null, want);
+        epilogueDirect(g, want, ep[0], v.scale, v.shift);
+        const t = (a: Float32Array | null, shape: number[]) => (a ? tensor(a, shape, 'cpu') : null);
+        const got = await conv2d(tensor(v.x, xShape, 'cpu'), tensor(v.w, wShape, 'cpu'), t(v.bias, [g.K]), {
+          ...opts, relu: ep[0], scale: t(v.scale, [g.K]), shift: t(v.shift, [g.K]),
+        }).read();
+        // As the plain op above: float32 sums of at most a few hundred terms; the epilogue adds one
+        // rounding of a product and a sum (6e-8 each, times |scale| ≤ 2).
+        expectClose(got, want, 1e-5, 'fused conv2d on the CPU backend');
+      });
+    }
+  }
+
+  it('CPU: conv2d(…, {relu: true}) is relu(conv2d(…)) bit for bit (same products, same rounding)', async () => {
+    for (const c of cases) {
+      const { g, opts, xShape, wShape } = setup(c);
+      const v = epilogueInputs(c, [true, false, true]);
+      const x = tensor(v.x, xShape, 'cpu');
+      const w = tensor(v.w, wShape, 'cpu');
+      const b = tensor(v.bias!, [g.K], 'cpu');
+      const fused = await conv2d(x, w, b, { ...opts, relu: true }).read();
+      const apart = await relu(conv2d(x, w, b, opts)).read();
+      expect(fused.some((y) => y === 0) && fused.some((y) => y > 0), 'relu cut some outputs and kept others').toBe(true);
+      expect(Array.from(fused)).toEqual(Array.from(apart));
+    }
+  });
+
+  for (const tiles of [REGISTER_TALL_TILES, REGISTER_TILES, SHARED_TILES]) {
+    const label = `${tiles.variant} ${tiles.TM}×${tiles.TN}`;
+    cases.forEach((c, i) => {
+      const ep = EPILOGUES[i % EPILOGUES.length];
+      it.skipIf(!gpu)(`WebGPU ${label} ${describeCase(c)} ${describeEpilogue(ep)}: against the CPU twin`, async () => {
+        setGemmTiles(tiles);
+        try {
+          const { g, opts, xShape, wShape } = setup(c);
+          const v = epilogueInputs(c, ep);
+          const run = (be: 'cpu' | 'webgpu') => {
+            const t = (a: Float32Array | null, shape: number[]) => (a ? tensor(a, shape, be) : null);
+            const o = { ...opts, relu: ep[0], scale: t(v.scale, [g.K]), shift: t(v.shift, [g.K]) };
+            return conv2d(tensor(v.x, xShape, be), tensor(v.w, wShape, be), t(v.bias, [g.K]), o).read();
+          };
+          expectClose(await run('webgpu'), await run('cpu'), GPU_TOLERANCE, 'fused forward');
+        } finally {
+          setGemmTiles(null);
+        }
+      });
+    });
+  }
+
+  it.skipIf(!gpu)('WebGPU: the fused relu is one dispatch and matches conv2d then relu', async () => {
+    const c = CASES[2];
+    const { g, opts, xShape, wShape } = setup(c);
+    const v = epilogueInputs(c, [true, false, true]);
+    const x = tensor(v.x, xShape, 'webgpu');
+    const w = tensor(v.w, wShape, 'webgpu');
+    const b = tensor(v.bias!, [g.K], 'webgpu');
+    // Poisoning fills every new output with a kernel of its own: off while counting.
+    debug.poison = false;
+    const before = gpu!.dispatches;
+    const fused = conv2d(x, w, b, { ...opts, relu: true });
+    debug.poison = true;
+    expect(gpu!.dispatches - before).toBe(1);
+    expectClose(await fused.read(), await relu(conv2d(x, w, b, opts)).read(), GPU_TOLERANCE, 'fused against conv2d then relu');
+  });
+});
+
 describe('conv2d: bad input', () => {
   const x = () => tensor(randomArray(2 * 3 * 7 * 5), [2, 3, 7, 5], 'cpu');
   const w = () => tensor(randomArray(5 * 3 * 3 * 3), [5, 3, 3, 3], 'cpu');
@@ -226,6 +338,18 @@ describe('conv2d: bad input', () => {
     expect(() => conv2dBackwardFilter(x(), dy, [5, 3, 3])).toThrow(/^conv2dBackwardFilter: wShape has shape \[5,3,3\], wanted rank 4 \[K,C,R,S\]$/);
   });
 
+  it('checks the epilogue: scale and shift together, one per filter, a boolean relu', () => {
+    const k = (n: number) => tensor(randomArray(n), [n], 'cpu');
+    expect(() => conv2d(x(), w(), null, { scale: k(5) })).toThrow(/^conv2d: got scale without shift, wanted both or neither$/);
+    expect(() => conv2d(x(), w(), null, { shift: k(5) })).toThrow(/^conv2d: got shift without scale, wanted both or neither$/);
+    expect(() => conv2d(x(), w(), null, { scale: k(5), shift: k(4) })).toThrow(/^conv2d: shift has shape \[4\], wanted \[5\] one per filter$/);
+    expect(() => conv2d(x(), w(), null, { scale: k(3), shift: k(5) })).toThrow(/^conv2d: scale has shape \[3\], wanted \[5\] one per filter$/);
+    expect(() => conv2d(x(), w(), null, { relu: 1 as unknown as boolean })).toThrow(/^conv2d: relu must be true or false, got 1$/);
+    const gone = k(5);
+    gone.dispose();
+    expect(() => conv2d(x(), w(), null, { scale: gone, shift: k(5) })).toThrow(/^conv2d: scale \[5\] was disposed$/);
+  });
+
   it('refuses a disposed tensor', () => {
     const xs = x();
     xs.dispose();
@@ -242,5 +366,7 @@ describe('conv2d: bad input', () => {
 
   it.skipIf(!gpu)('refuses operands on different backends', () => {
     expect(() => conv2d(x(), tensor(randomArray(135), [5, 3, 3, 3], 'webgpu'), null)).toThrow(/^conv2d: w is on webgpu but x is on cpu$/);
+    const s = tensor(randomArray(5), [5], 'webgpu');
+    expect(() => conv2d(x(), w(), null, { scale: s, shift: s })).toThrow(/^conv2d: scale is on webgpu but x is on cpu$/);
   });
 });
