@@ -4,7 +4,9 @@
 // This file only says how to address the operands; the tiled loop is gemm.wgsl, appended by
 // the dispatcher (see its header for which invocation computes which outputs and what goes
 // through workgroup memory). Row-major storage: A is M×K (K×M when transA), B is K×N (N×K
-// when transB), C is M×N; bias has N values and is added to every row.
+// when transB), C is M×N; bias has N values and is added to every row. storeC then applies the
+// optional epilogue per column n: relu, then ·scale[n] + shift[n] (an inference batch norm folded
+// in), so a dense layer with its activation and batch norm is this one dispatch.
 // Where A is not transposed, K is a multiple of 4 and (B is transposed or N is a multiple of
 // 4), the dispatcher appends gemm_vec4.wgsl instead, which reads A and B as vec4 through the
 // second pair of bindings below (the same buffers; each entry point uses one pair).
@@ -17,13 +19,17 @@ struct Params {
   transA: u32,
   transB: u32,
   hasBias: u32,
+  relu: u32,
+  hasAffine: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> C: array<f32>;
+@group(0) @binding(4) var<storage, read> scale: array<f32>;
+@group(0) @binding(5) var<storage, read> shift: array<f32>;
+@group(0) @binding(6) var<storage, read_write> C: array<f32>;
 @group(0) @binding(1) var<storage, read> A4: array<vec4f>;
 @group(0) @binding(2) var<storage, read> B4: array<vec4f>;
 
@@ -72,6 +78,12 @@ fn storeC(m: u32, n: u32, v: f32) {
   var r = v;
   if (p.hasBias != 0u) {
     r += bias[n];
+  }
+  if (p.relu != 0u) {
+    r = max(r, 0.0);
+  }
+  if (p.hasAffine != 0u) {
+    r = fma(r, scale[n], shift[n]);
   }
   C[m * p.N + n] = r;
 }

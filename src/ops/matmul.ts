@@ -6,10 +6,16 @@ import { FerError } from '../backend/errors.ts';
 import { formatShape, type Tensor } from '../backend/tensor.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
 import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
+import { checkEpilogue, epilogueFlags, finishRef, type Epilogue } from './epilogue.ts';
 import { gemmCpu, gemmGrid, gemmKernel, gemmLabel, gemmTiles, type GemmTiles } from './gemm.ts';
 import { packParams, u32 } from '../backend/webgpu/kernel.ts';
 
-export interface MatmulOptions {
+/**
+ * With `relu` and/or `scale`/`shift` (one per column, see epilogue.ts), each output becomes
+ * relu(… + bias[n])·scale[n] + shift[n] in the same pass: a dense layer, its activation and a
+ * following inference batch norm in one dispatch.
+ */
+export interface MatmulOptions extends Epilogue {
   /** Use Aᵀ: A is stored K×M. */
   transA?: boolean;
   /** Use Bᵀ: B is stored N×K. */
@@ -85,26 +91,31 @@ export function matmulPath(gpu: WebGpuBackend, M: number, N: number, K: number, 
 
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const bias = options.bias ?? null;
-  checkTensors('matmul', { a, b, bias });
+  const scale = options.scale ?? null;
+  const shift = options.shift ?? null;
+  checkTensors('matmul', { a, b, bias, scale, shift });
   checkRank('matmul', 'a', a, 2, '(a matrix)');
   checkRank('matmul', 'b', b, 2, '(a matrix)');
   const { M, N, K } = matmulDims(a.shape, b.shape, options);
   if (bias) checkShape('matmul', 'bias', bias, [N], 'one per output column');
+  checkEpilogue('matmul', options, N, 'one per output column');
   const c = empty([M, N], a.backend);
   if (a.backend === 'cpu') {
     const out = cpuData(c);
     gemmCpu(M, N, K, { data: cpuData(a), trans: options.transA }, { data: cpuData(b), trans: options.transB }, out);
-    if (bias) {
-      const bv = cpuData(bias);
-      for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) out[m * N + n] += bv[n];
+    if (bias || options.relu || scale) {
+      const e = { bias: bias ? cpuData(bias) : null, relu: options.relu ?? false, scale: scale ? cpuData(scale) : null, shift: shift ? cpuData(shift) : null };
+      for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) out[m * N + n] = finishRef(out[m * N + n], n, e);
     }
     return c;
   }
   const gpu = gpuOf(a);
   const tiles = gemmTiles(gpu, 'dense');
   const vec4 = vec4Fits(tiles, N, K, options);
-  const kernel = gemmKernel('matmul', matmulWgsl, tiles, ['read', 'read', 'read', 'write'], {}, vec4);
-  const params = packParams([u32(M), u32(N), u32(K), u32(options.transA ? 1 : 0), u32(options.transB ? 1 : 0), u32(bias ? 1 : 0)]);
-  gpu.run(kernel, [a, b, bias ?? gpu.placeholder, c], params, gemmGrid(M, N, tiles, vec4));
+  const kernel = gemmKernel('matmul', matmulWgsl, tiles, ['read', 'read', 'read', 'read', 'read', 'write'], {}, vec4);
+  const flags = epilogueFlags(bias !== null, options);
+  const params = packParams([M, N, K, options.transA ? 1 : 0, options.transB ? 1 : 0, ...flags].map(u32));
+  const none = gpu.placeholder;
+  gpu.run(kernel, [a, b, bias ?? none, scale ?? none, shift ?? none, c], params, gemmGrid(M, N, tiles, vec4));
   return c;
 }
