@@ -89,6 +89,7 @@ export function tfjsImpl(tf: Tf, device: TfDevice): ModelImpl {
 
 export interface ModelBenchOptions {
   models: string[];
+  modes: ModelMode[];
   /** B: the batch of the throughput figures (training uses at least 2). */
   batch: number;
   budget: number;
@@ -113,7 +114,8 @@ export async function benchModels(
 ): Promise<{ rows: ModelResult[]; skipped: Skip[] }> {
   const rows: ModelResult[] = [];
   const skipped: Skip[] = [];
-  const modes: ModelMode[] = o.batch === 1 ? ['latency', 'train'] : ['latency', 'inference', 'train'];
+  // At B = 1 the throughput row would be the latency row again.
+  const modes = o.modes.filter((m) => !(m === 'inference' && o.batch === 1));
   for (const name of o.models) {
     for (const mode of modes) {
       const batch = modeBatch(mode, o.batch);

@@ -1,6 +1,8 @@
 // The command line of `npm run bench` (bench/run.ts), checked: one-line errors for bad values.
 import { parseArgs } from 'node:util';
 import { FerError } from '../src/backend/errors.ts';
+import { MODEL_NAMES } from '../src/nn/models.ts';
+import type { ModelMode } from './result-types.ts';
 
 export const SECTIONS = ['peak', 'kernels', 'models', 'peers'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -21,6 +23,11 @@ TensorFlow.js (cpu, wasm, webgpu) on the same models. Prints tables, writes
   --out DIR             write DIR/results/<adapter-slug>.json and DIR/RESULTS.md
                         (default bench; with --quick a temporary folder)
   --no-write            write nothing
+  --models LIST         whole models to run, in order (default small,seed; --quick small)
+  --modes LIST          latency, inference, train (default all three)
+  --merge               fold this run's rows into the adapter's existing JSON in the out
+                        folder (replacing rows of the same kernel or model, mode, batch and
+                        implementation) and re-render RESULTS.md: for re-measuring one part
   --budget S            seconds of timed calls per kernel or model row (default 0.5)
   --max-seconds S       skip a kernel predicted to take longer per call (default 10)
   --model-max-seconds S skip a seed-model row predicted to take longer per call (default 40)
@@ -36,6 +43,9 @@ export interface BenchOptions {
   maxSeconds: number;
   modelMaxSeconds: number;
   backends: ('cpu' | 'webgpu')[];
+  models: string[];
+  modes: ModelMode[];
+  merge: boolean;
 }
 
 function positive(flag: string, v: string, integer: boolean): number {
@@ -61,6 +71,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       'max-seconds': { type: 'string' },
       'model-max-seconds': { type: 'string' },
       backend: { type: 'string', default: 'both' },
+      models: { type: 'string' },
+      modes: { type: 'string', default: 'latency,inference,train' },
+      merge: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -72,7 +85,18 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
   const b = values.backend!;
   if (b !== 'cpu' && b !== 'webgpu' && b !== 'both') throw new FerError(`bench: --backend must be cpu, webgpu or both, got "${b}"`);
   const quick = values.quick!;
+  const models = (values.models ?? (quick ? 'small' : 'small,seed')).split(',').map((m) => m.trim());
+  for (const m of models) {
+    if (!(MODEL_NAMES as readonly string[]).includes(m)) throw new FerError(`bench: --models must name ${MODEL_NAMES.join(', ')}, got "${m}"`);
+  }
+  const modes = values.modes!.split(',').map((m) => m.trim());
+  for (const m of modes) {
+    if (!['latency', 'inference', 'train'].includes(m)) throw new FerError(`bench: --modes must name latency, inference, train, got "${m}"`);
+  }
   return {
+    models,
+    modes: modes as ModelMode[],
+    merge: values.merge!,
     batch: values.batch === undefined ? null : positive('batch', values.batch, true),
     sections: sections as Section[],
     quick,

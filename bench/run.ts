@@ -50,8 +50,8 @@ function outDir(o: BenchOptions): string | null {
   if (!o.write) return null;
   if (o.out) return o.out;
   if (o.quick) return mkdtempSync(join(tmpdir(), 'fer-bench-quick-'));
-  // A partial run would replace a full run's file with fewer figures.
-  if (o.sections.length < SECTIONS.length) return null;
+  // A partial run would replace a full run's file with fewer figures, unless it merges.
+  if (o.sections.length < SECTIONS.length && !o.merge) return null;
   return BENCH_DIR;
 }
 
@@ -109,7 +109,8 @@ async function main(argv: string[]): Promise<void> {
     if (wants('models')) impls.push(...backends.map((b) => oursImpl(b.name, b.gpu)));
     if (wants('peers')) {
       r.loads.peers = machineLoad();
-      const devices: TfDevice[] = ['cpu', 'wasm', ...(gpu ? (['webgpu'] as const) : [])];
+      // Peers follow --backend: tfjs cpu and wasm beside our cpu, tfjs webgpu beside our webgpu.
+      const devices: TfDevice[] = backends.flatMap((b): TfDevice[] => (b.name === 'cpu' ? ['cpu', 'wasm'] : ['webgpu']));
       const dawn = (globalThis as { __ferDawn?: GPU }).__ferDawn;
       const { tf, peers } = await loadTfjs(devices, dawn);
       r.peers = peers;
@@ -121,7 +122,7 @@ async function main(argv: string[]): Promise<void> {
     const order = { cpu: 0, wasm: 1, webgpu: 2 };
     impls.sort((a, b) => order[a.device] - order[b.device]);
     r.loads.models = machineLoad();
-    const m = await benchModels(impls, { models: o.quick ? ['small'] : ['small', 'seed'], batch, budget: o.budget, repeat: 5, maxSeconds: o.modelMaxSeconds }, say);
+    const m = await benchModels(impls, { models: o.models, modes: o.modes, batch, budget: o.budget, repeat: 5, maxSeconds: o.modelMaxSeconds }, say);
     r.models = m.rows;
     r.skipped.push(...m.skipped);
   }
@@ -129,8 +130,8 @@ async function main(argv: string[]): Promise<void> {
 
   console.log(runMarkdown(r));
   const dir = outDir(o);
-  if (dir) for (const f of writeResults(dir, r)) say(`wrote ${f}`);
-  else say(o.write ? 'nothing written: a run with --only writes only with --out DIR' : 'nothing written (--no-write)');
+  if (dir) for (const f of writeResults(dir, r, o.merge)) say(`wrote ${f}`);
+  else say(o.write ? 'nothing written: a run with --only writes only with --out DIR or --merge' : 'nothing written (--no-write)');
   gpu?.destroy();
 }
 
