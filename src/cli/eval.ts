@@ -11,6 +11,7 @@ import { RunFolder } from '../train/run-folder.ts';
 import type { EpochRecord } from '../train/run-state.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { loadModelFile } from './model-source.ts';
+import { foldForInference } from '../nn/fold.ts';
 import { fer2013Caveat } from '../nn/training-caveat.ts';
 import { bar, ProgressLine } from './progress.ts';
 
@@ -26,6 +27,7 @@ run folder (the model file's folder), and curves.png from the run's log.json whe
   --limit N              at most N images
   --flip                 test-time augmentation: average each face's probabilities with its mirror's
   --skip-bad             skip bad rows/images instead of stopping
+  --no-fold              run the layers as trained (default: each batch norm folded into the conv/dense before it)
   --backend webgpu|cpu   (default: webgpu, falling back to cpu)
   --json                 print only one JSON object on stdout (accuracy, perClass, confusion, count)`;
 
@@ -39,6 +41,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       limit: { type: 'string' },
       flip: { type: 'boolean' },
       'skip-bad': { type: 'boolean' },
+      'no-fold': { type: 'boolean' },
       backend: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -53,7 +56,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
 
   const say = (line: string) => console.error(line);
   const backend = await chooseBackend(v.backend, say);
-  const { model, metadata, path } = loadModelFile(v.model, backend);
+  const loaded = loadModelFile(v.model, backend);
+  const { metadata, path } = loaded;
+  const model = v['no-fold'] ? loaded.model : await foldForInference(loaded.model);
   const caveat = fer2013Caveat(metadata, path);
   if (caveat) say(caveat);
 

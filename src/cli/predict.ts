@@ -9,6 +9,7 @@ import { decodeImage, encodePng } from '../image/decode.ts';
 import { toGray } from '../image/image.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { loadModelFile } from './model-source.ts';
+import { foldForInference } from '../nn/fold.ts';
 import { fer2013Caveat } from '../nn/training-caveat.ts';
 import { bar, ProgressLine } from './progress.ts';
 
@@ -23,6 +24,7 @@ gives each face's seven emotion probabilities.
   --annotate PATH         write the photo with boxes and labels (a .png file; a folder for a folder of photos)
   --flip                  average each face's probabilities with its mirror image's (test-time augmentation)
   --no-detect             take the whole image as one face (for 48×48 crops)
+  --no-fold               run the layers as trained (default: each batch norm folded into the conv/dense before it)
   --cascade PATH          cascade XML (default ${DEFAULT_CASCADE})
   --scale-factor X        detector pyramid step (default 1.1)
   --min-neighbors N       detector votes a face needs (default 3)
@@ -58,6 +60,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
       annotate: { type: 'string' },
       flip: { type: 'boolean' },
       'no-detect': { type: 'boolean' },
+      'no-fold': { type: 'boolean' },
       cascade: { type: 'string' },
       'scale-factor': { type: 'string' },
       'min-neighbors': { type: 'string' },
@@ -79,7 +82,9 @@ export async function predictCommand(argv: string[]): Promise<void> {
 
   const say = (line: string) => console.error(line);
   const backend = await chooseBackend(v.backend, say);
-  const { model, metadata, path } = loadModelFile(v.model, backend);
+  const loaded = loadModelFile(v.model, backend);
+  const { metadata, path } = loaded;
+  const model = v['no-fold'] ? loaded.model : await foldForInference(loaded.model);
   const caveat = fer2013Caveat(metadata, path);
   if (caveat) say(caveat);
   const cascade = v['no-detect'] ? null : loadCascadeFile(v.cascade ?? DEFAULT_CASCADE);
