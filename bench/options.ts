@@ -1,5 +1,5 @@
 // The command line of `npm run bench` (bench/run.ts), checked: one-line errors for bad values.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FerError } from '../src/backend/errors.ts';
 import { MODEL_NAMES } from '../src/nn/models.ts';
 import type { ModelMode } from './result-types.ts';
@@ -56,8 +56,17 @@ function positive(flag: string, v: string, integer: boolean): number {
   return n;
 }
 
+/** parseArgs with its errors (unknown option, missing value) as one-line FerErrors. */
+function parseArgsOrFail<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new FerError(`bench: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
 export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
-  const { values } = parseArgs({
+  const { values } = parseArgsOrFail({
     args: argv,
     strict: true,
     allowPositionals: false,

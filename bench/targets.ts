@@ -74,6 +74,15 @@ export function targetsMarkdown(r: BenchResults): string[] {
     out.push(...(r.adapter ? versus(r, gpuModes, 'webgpu', 'webgpu', 1) : ['  - no WebGPU adapter in this run']));
     out.push(`- Our CPU path at least 3× as fast as tfjs's \`cpu\` backend on seed-model inference:`);
     out.push(...versus(r, ['latency', 'inference'], 'cpu', 'cpu', 3));
+    const ours = r.models.find((m) => m.model === 'seed' && m.mode === 'latency' && m.impl === 'ours' && m.device === 'cpu');
+    const wasm = r.models.find((m) => m.model === 'seed' && m.mode === 'latency' && m.impl === 'tfjs' && m.device === 'wasm');
+    if (ours && wasm) {
+      const faster = ours.ms / wasm.ms;
+      out.push(
+        `- Not a target, for the record: tfjs's \`wasm\` backend (${r.peers.find((p) => p.device === 'wasm')?.note ?? 'XNNPACK'}) runs seed inference at batch 1 in ` +
+          `${wasm.ms.toFixed(0)} ms against our CPU path's ${ours.ms.toFixed(0)} ms: ${faster >= 1 ? `${faster.toFixed(1)}× faster than ours` : `${(1 / faster).toFixed(1)}× slower than ours`} (SIMD convolutions compiled ahead of time, against our scalar TypeScript).`,
+      );
+    }
   }
   out.push(...heavyKernels(r));
   if (!r.adapter || r.adapter.software) {

@@ -86,10 +86,15 @@ describe('npm run bench -- --quick', () => {
     expect(r.stdout).toContain('### Whole models');
   });
 
-  it('rejects a bad option with one line', async () => {
-    const r = await bench(['--only', 'everything', '--no-write']);
+  it.each([
+    [['--only', 'everything', '--no-write'], /^bench: --only must name peak, kernels, models, peers, got "everything"$/],
+    [['--bogus'], /^bench: Unknown option '--bogus'/],
+    [['--batch', '0'], /^bench: --batch must be a positive integer, got "0"$/],
+  ])('rejects %j with one line', async (args, message) => {
+    const r = await bench(args);
     expect(r.code).toBe(1);
     const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !l.includes('XDG_RUNTIME_DIR'));
-    expect(lines.at(-1)).toMatch(/^bench: --only must name peak, kernels, models, peers, got "everything"$/);
+    expect(lines.at(-1)).toMatch(message);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 });
