@@ -39,6 +39,8 @@ export interface LayerTiming {
 
 export interface ModelInit {
   sequential: Sequential;
+  /** What predict() runs: `sequential` folded for inference (nn/fold.ts); default `sequential` itself. */
+  inference?: Sequential;
   metadata: Record<string, string>;
   cascade: Cascade | null;
   backend: BackendName;
@@ -65,9 +67,12 @@ export class FerModel {
   readonly layers: LayerInfo[];
   readonly #cascade: Cascade | null;
   readonly #gpu: WebGpuBackend | null;
+  // The explorer shows `sequential`, the layers as trained; predictions need only the folded copy.
+  readonly #inference: Sequential;
 
   constructor(init: ModelInit) {
     this.sequential = init.sequential;
+    this.#inference = init.inference ?? init.sequential;
     this.metadata = init.metadata;
     this.backend = init.backend;
     this.backendReason = init.backendReason;
@@ -94,7 +99,7 @@ export class FerModel {
   /** Finds the faces in a picture or video frame and gives each one's class probabilities. */
   async predict(source: PixelSource, opts: PredictOptions = {}): Promise<Prediction> {
     const cascade = this.#cascadeFor('predict', opts.detect ?? true);
-    return recognizeFaces(this.sequential, toGray(readPixels(source)), { cascade, flip: opts.flip ?? false });
+    return recognizeFaces(this.#inference, toGray(readPixels(source)), { cascade, flip: opts.flip ?? false });
   }
 
   /** The network input for the first face found (the whole picture when none is, or detect is false). */
@@ -176,5 +181,6 @@ export class FerModel {
 
   dispose(): void {
     this.sequential.dispose();
+    if (this.#inference !== this.sequential) this.#inference.dispose();
   }
 }

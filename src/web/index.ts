@@ -9,6 +9,7 @@
 import { FerError } from '../backend/errors.ts';
 import { parseCascade, type Cascade } from '../detect/cascade.ts';
 import { fer2013Caveat } from '../nn/training-caveat.ts';
+import { foldForInference } from '../nn/fold.ts';
 import { modelFromBytes } from '../nn/model-file.ts';
 import { FerModel } from './fer-model.ts';
 import { openBackend, type BackendWish } from './open-backend.ts';
@@ -26,6 +27,8 @@ export interface LoadOptions {
   backend?: BackendWish;
   /** The face detector's OpenCV cascade XML; default cascade.xml beside fer.js; null: no detection. */
   cascade?: string | URL | null;
+  /** false: predict() runs the layers as trained instead of with each batch norm folded into the layer before it. Default true. */
+  fold?: boolean;
 }
 
 async function fetchOk(url: string | URL, what: string): Promise<Response> {
@@ -62,6 +65,7 @@ export async function loadModel(source: string | URL | ArrayBuffer | Uint8Array,
   const { model, metadata } = modelFromBytes(bytes, name, opened.backend);
   return new FerModel({
     sequential: model,
+    inference: opts.fold === false ? model : await foldForInference(model),
     metadata,
     cascade,
     backend: opened.backend,
