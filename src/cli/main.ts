@@ -6,6 +6,7 @@ usage: fer <command> [options]        (fer <command> --help for its options)
 
   train     train the emotion CNN (FER2013 CSV or image folders; synthetic faces without --data)
   eval      accuracy, per-class precision/recall/F1 and the confusion matrix of a model
+  baseline  the classical baselines: KNN or SVM on raw pixels, reported like eval
   predict   find faces in photos and tell their emotions
   serve     the browser demo and kernel explorer on http://127.0.0.1
   summary   the layers and parameter counts of a model
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   train: async () => (await import('./train.ts')).trainCommand,
   predict: async () => (await import('./predict.ts')).predictCommand,
   eval: async () => (await import('./eval.ts')).evalCommand,
+  baseline: async () => (await import('./baseline.ts')).baselineCommand,
   kernels: async () => (await import('./kernels.ts')).kernelsCommand,
   serve: async () => (await import('./serve.ts')).serveCommand,
   'build-web': async () => (await import('./build-web.ts')).buildWebCommand,
