@@ -8,7 +8,7 @@ import { FerError } from '../backend/errors.ts';
 import { formatShape, type Shape, type Tensor } from '../backend/tensor.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
 import { packParams, u32 } from '../backend/webgpu/kernel.ts';
-import { checkEpilogue, epilogueFlags, finishRef, type Epilogue, type EpilogueRef } from './epilogue.ts';
+import { checkEpilogue, epilogueFlags, type Epilogue, type EpilogueRef } from './epilogue.ts';
 import { gemmCpu, gemmGrid, gemmKernel, gemmTiles } from './gemm.ts';
 
 // 2-D convolution (cross-correlation, as PyTorch and Keras compute it) in NCHW with weights
@@ -160,15 +160,20 @@ export function conv2dRef(
   const P = g.OH * g.OW;
   const CRS = g.C * g.R * g.S;
   const col = like(x, CRS * P);
-  const finish = { ...e, bias };
-  const plain = !e.relu && !e.scale;
   for (let n = 0; n < g.N; n++) {
     im2col(g, x, n, col);
     gemmCpu(g.K, P, CRS, { data: w }, { data: col }, y, n * g.K * P);
-    if (plain && !bias) continue;
+    if (!bias && !e.relu && !e.scale) continue;
     for (let k = 0; k < g.K; k++) {
       const row = (n * g.K + k) * P;
-      for (let p = 0; p < P; p++) y[row + p] = finishRef(y[row + p], k, finish);
+      // finishRef with filter k's numbers hoisted out of the row (·1 + 0 leaves a value as it is).
+      const b = bias ? bias[k] : 0;
+      const s = e.scale ? e.scale[k] : 1;
+      const t = e.shift ? e.shift[k] : 0;
+      for (let p = 0; p < P; p++) {
+        const v = y[row + p] + b;
+        y[row + p] = (e.relu && !(v > 0) ? 0 : v) * s + t;
+      }
     }
   }
 }
