@@ -151,11 +151,13 @@ async function bench(backend: BackendName, gpu: WebGpuBackend | null): Promise<v
       const { a: plain, b: fused } = await alternate(run(model), run(folded), budgetSeconds * 1000, sync);
       const before = median(plain);
       const after = median(fused);
-      const ratio = median(plain.map((p, i) => fused[i] / p));
+      const ratios = plain.map((p, i) => fused[i] / p).sort((u, v) => u - v);
+      const ratio = median(ratios);
+      const quartile = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))].toFixed(3);
       const mib = (elements * 16) / 2 ** 20;
       console.log(
         `${label}: unfolded ${fmt(before)} ms, folded ${fmt(after)} ms (medians of ${plain.length} calls each), saved ${fmt(before - after)} ms; ` +
-          `median folded/unfolded ratio ${ratio.toFixed(3)} (${(100 * (1 - ratio)).toFixed(1)}% saved); ` +
+          `median folded/unfolded ratio ${ratio.toFixed(3)} (${(100 * (1 - ratio)).toFixed(1)}% saved; quartiles ${quartile(0.25)}–${quartile(0.75)}); ` +
           `predicted ${fmt(removedMs)} ms = ${((100 * removedMs) / before).toFixed(1)}% (${pairs.length} relu + ${pairs.length} batch-norm passes over ${(elements / 1e6).toFixed(2)} M values, ${mib.toFixed(1)} MiB moved, ${2 * pairs.length} dispatches); ` +
           `load ${machineLoad().toFixed(2)}`,
       );
