@@ -31,3 +31,23 @@ export function standardize(x: Float32Array, count: number, dim: number, s: Stan
   for (let r = 0; r < count; r++) for (let k = 0; k < dim; k++) out[r * dim + k] = (x[r * dim + k] - s.mean[k]) * s.scale[k];
   return out;
 }
+
+/**
+ * Centring with one common scale for every column (the root mean square of the centred values):
+ * a translation and a uniform scaling, which keep the geometry that a kernel's feature map
+ * encodes. Per-column standardization would not: a random Fourier feature cos(w·x + b) whose
+ * phase b sits near an extremum of the cosine barely varies, and dividing by its tiny standard
+ * deviation blows its second-order wiggle up to the size of every informative feature.
+ */
+export function fitCentering(x: Float32Array, count: number, dim: number): Standardizer {
+  const { mean } = fitStandardizer(x, count, dim);
+  let sq = 0;
+  for (let r = 0; r < count; r++) {
+    for (let k = 0; k < dim; k++) {
+      const d = x[r * dim + k] - mean[k];
+      sq += d * d;
+    }
+  }
+  const rms = Math.sqrt(sq / Math.max(1, count * dim));
+  return { mean, scale: new Float64Array(dim).fill(rms > 1e-12 ? 1 / rms : 1) };
+}

@@ -12,6 +12,11 @@ import type { Samples } from './samples.ts';
  * The bias is not regularised. Step size η_t = η₀ / (1 + η₀·λ·t) (Bottou's schedule: Pegasos's
  * 1/(λt) tamed at the start), with η₀ = 1 / mean ‖x‖², so the first steps move a margin by
  * about 1 whatever the scale of the features.
+ *
+ * The last iterate of SGD on data that no hyperplane separates keeps jumping (on FER2013 pixels
+ * it scored 29–31% where the averaged weights score more), so the model returned is the
+ * Polyak–Ruppert average of the iterates over the last epoch, sampled every AVERAGE_EVERY
+ * examples (sampling costs far less than averaging after every step and smooths as well).
  */
 export interface LinearSvm {
   classes: number;
@@ -68,6 +73,8 @@ export function pegasosStep(w: Floats, b: number, x: Floats, xOffset: number, y:
   return b;
 }
 
+const AVERAGE_EVERY = 16;
+
 export function trainLinearSvm(s: Samples, o: SvmTrainOptions): LinearSvm {
   const { dim, count } = s;
   const model: LinearSvm = { classes: o.classes, dim, w: new Float64Array(o.classes * dim), b: new Float64Array(o.classes) };
@@ -78,11 +85,15 @@ export function trainLinearSvm(s: Samples, o: SvmTrainOptions): LinearSvm {
   const weights = Array.from({ length: rows }, (_, c) => model.w.subarray(c * dim, (c + 1) * dim));
   const order = new Uint32Array(count).map((_, i) => i);
   const random = new Random(o.seed);
+  const avgW = new Float64Array(model.w.length);
+  const avgB = new Float64Array(rows);
+  let samples = 0;
   let t = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     random.shuffle(order);
     let violations = 0;
-    for (const i of order) {
+    for (let n = 0; n < count; n++) {
+      const i = order[n];
       const eta = eta0 / (1 + eta0 * o.lambda * t++);
       for (let c = 0; c < rows; c++) {
         const y = s.labels[i] === c ? 1 : -1;
@@ -90,8 +101,17 @@ export function trainLinearSvm(s: Samples, o: SvmTrainOptions): LinearSvm {
         model.b[c] = pegasosStep(weights[c], before, s.x, i * dim, y, eta, o.lambda);
         if (model.b[c] !== before) violations++;
       }
+      if (epoch === o.epochs && (n + 1) % AVERAGE_EVERY === 0) {
+        for (let j = 0; j < avgW.length; j++) avgW[j] += model.w[j];
+        for (let c = 0; c < rows; c++) avgB[c] += model.b[c];
+        samples++;
+      }
     }
     o.onEpoch?.(epoch, violations);
+  }
+  if (samples > 0) {
+    for (let j = 0; j < avgW.length; j++) model.w[j] = avgW[j] / samples;
+    for (let c = 0; c < rows; c++) model.b[c] = avgB[c] / samples;
   }
   return model;
 }

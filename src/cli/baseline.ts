@@ -37,7 +37,8 @@ knn (pixels 0–255; the distances are computed on the backend):
 svm (Pegasos SGD on the hinge loss with L2 regularisation, seeded shuffling):
   --kernel linear|rbf|poly   (default rbf)
   --features D           random features for rbf/poly (default ${SVM_DEFAULTS.features})
-  --gamma G              rbf exp(-G·|x-y|²), poly (G·x·y + 1)^degree, on standardized pixels (default 1/2304)
+  --gamma G              rbf exp(-G·|x-y|²) (default 1/(4·2304)), poly (G·x·y + 1)^degree
+                         (default 1/2304), on standardized pixels
   --degree P             poly degree (default ${SVM_DEFAULTS.degree})
   --lambda L             L2 regularisation (default ${SVM_DEFAULTS.lambda}; C = 1/(L·n))
   --epochs N             passes over the training set (default ${SVM_DEFAULTS.epochs})
@@ -102,7 +103,7 @@ export async function baselineCommand(argv: string[]): Promise<void> {
   const svm = {
     kernel,
     features: positiveInt('features', v.features, SVM_DEFAULTS.features),
-    gamma: positiveNumber('gamma', v.gamma, SVM_DEFAULTS.gamma),
+    gamma: positiveNumber('gamma', v.gamma, SVM_DEFAULTS.gamma[kernel]),
     degree: positiveInt('degree', v.degree, SVM_DEFAULTS.degree),
     lambda: positiveNumber('lambda', v.lambda, SVM_DEFAULTS.lambda),
     epochs: positiveInt('epochs', v.epochs, SVM_DEFAULTS.epochs),
