@@ -11,7 +11,8 @@ import { matmul } from '../ops/matmul.ts';
  */
 export interface FeatureMap {
   readonly dim: number;
-  apply(x: Float32Array, count: number): Promise<Float32Array>;
+  /** z(x) of `count` rows; `onRows` hears how many are done after each block. */
+  apply(x: Float32Array, count: number, onRows?: (done: number) => void): Promise<Float32Array>;
   dispose(): void;
 }
 
@@ -21,6 +22,7 @@ const ROWS_PER_BLOCK = 2048;
 async function projectRows(
   x: Float32Array, count: number, W: Tensor, bias: Tensor,
   finish: (projected: Float32Array, row0: number, rows: number) => void,
+  onRows?: (done: number) => void,
 ): Promise<void> {
   const [, inDim] = W.shape;
   for (let r0 = 0; r0 < count; r0 += ROWS_PER_BLOCK) {
@@ -31,6 +33,7 @@ async function projectRows(
     const values = await p.read();
     p.dispose();
     finish(values, r0, rows);
+    onRows?.(r0 + rows);
   }
 }
 
@@ -48,11 +51,11 @@ export function randomFourierFeatures(inDim: number, D: number, gamma: number, s
   const scale = Math.sqrt(2 / D);
   return {
     dim: D,
-    async apply(x, count) {
+    async apply(x, count, onRows) {
       const z = new Float32Array(count * D);
       await projectRows(x, count, W, bias, (p, r0) => {
         for (let i = 0; i < p.length; i++) z[r0 * D + i] = scale * Math.cos(p[i]);
-      });
+      }, onRows);
       return z;
     },
     dispose() {
@@ -82,7 +85,7 @@ export function randomMaclaurinFeatures(inDim: number, D: number, degree: number
   const scale = 1 / Math.sqrt(D);
   return {
     dim: D,
-    async apply(x, count) {
+    async apply(x, count, onRows) {
       const z = new Float32Array(count * D);
       await projectRows(x, count, W, bias, (p, r0, rows) => {
         for (let r = 0; r < rows; r++) {
@@ -92,7 +95,7 @@ export function randomMaclaurinFeatures(inDim: number, D: number, degree: number
             z[(r0 + r) * D + j] = v;
           }
         }
-      });
+      }, onRows);
       return z;
     },
     dispose() {

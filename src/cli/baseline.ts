@@ -36,7 +36,7 @@ knn (pixels 0–255; the distances are computed on the backend):
 
 svm (Pegasos SGD on the hinge loss with L2 regularisation, seeded shuffling):
   --kernel linear|rbf|poly   (default rbf)
-  --features D           random features for rbf/poly (default ${SVM_DEFAULTS.features})
+  --features D           random features (default ${SVM_DEFAULTS.features.rbf} for rbf, ${SVM_DEFAULTS.features.poly} for poly)
   --gamma G              rbf exp(-G·|x-y|²) (default 1/(4·2304)), poly (G·x·y + 1)^degree
                          (default 1/2304), on standardized pixels
   --degree P             poly degree (default ${SVM_DEFAULTS.degree})
@@ -102,7 +102,7 @@ export async function baselineCommand(argv: string[]): Promise<void> {
   if (!KERNELS.includes(kernel)) throw new FerError(`--kernel must be linear, rbf or poly, got "${v.kernel}"`);
   const svm = {
     kernel,
-    features: positiveInt('features', v.features, SVM_DEFAULTS.features),
+    features: positiveInt('features', v.features, SVM_DEFAULTS.features[kernel]),
     gamma: positiveNumber('gamma', v.gamma, SVM_DEFAULTS.gamma[kernel]),
     degree: positiveInt('degree', v.degree, SVM_DEFAULTS.degree),
     lambda: positiveNumber('lambda', v.lambda, SVM_DEFAULTS.lambda),
