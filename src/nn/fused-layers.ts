@@ -21,7 +21,7 @@ abstract class FusedLayer extends Layer {
 
   constructor(
     readonly relu: boolean,
-    protected readonly t: FusedTensors,
+    t: FusedTensors,
     /** The names of the layers folded in, for summaries. */
     readonly folded: string[],
   ) {
@@ -68,7 +68,7 @@ export class FusedConv2D extends FusedLayer {
   }
 
   #geometry(input: Shape) {
-    return conv2dGeometry([1, ...input], this.t.weight.shape, this.conv);
+    return conv2dGeometry([1, ...input], this.tensors.weight.shape, this.conv);
   }
 
   outputShape(input: Shape): Shape {
@@ -97,7 +97,7 @@ export class FusedDense extends FusedLayer {
   readonly type = 'FusedDense';
 
   outputShape(input: Shape): Shape {
-    const [units, inputs] = this.t.weight.shape;
+    const [units, inputs] = this.tensors.weight.shape;
     if (input.length !== 1 || input[0] !== inputs) throw new FerError(`${this.name}: wanted a flat input of ${inputs}, got [${input}]`);
     return [units];
   }
@@ -113,6 +113,6 @@ export class FusedDense extends FusedLayer {
   }
 
   override macs(input: Shape): number {
-    return input[0] * this.t.weight.shape[0];
+    return input[0] * this.tensors.weight.shape[0];
   }
 }
