@@ -41,12 +41,12 @@ function gemmCore(gpu: WebGpuBackend | null, vec4: ((gpu: WebGpuBackend) => bool
 
 function kernelsOf(config: LayerConfig, input: Shape, gpu: WebGpuBackend | null): { kernels: string[]; how: string } {
   const relu = config.activation === 'relu';
-  const thenRelu = relu ? '; then relu.wgsl' : '';
+  const thenRelu = relu ? '; the relu is applied in the same kernel as each output is stored' : '';
   switch (config.type) {
     case 'Conv2D': {
       const core = gemmCore(gpu, null);
       return {
-        kernels: ['conv2d.wgsl', ...core.files, ...(relu ? ['relu.wgsl'] : [])],
+        kernels: ['conv2d.wgsl', ...core.files],
         how: `an implicit GEMM: conv2d.wgsl says how to read filters and image patches, ${core.how}${thenRelu}`,
       };
     }
@@ -54,7 +54,7 @@ function kernelsOf(config: LayerConfig, input: Shape, gpu: WebGpuBackend | null)
       const units = Number(config.units);
       const core = gemmCore(gpu, (g) => matmulPath(g, 1, units, input[0], { transB: true }) === 'registers+vec4');
       return {
-        kernels: ['matmul.wgsl', ...core.files, ...(relu ? ['relu.wgsl'] : [])],
+        kernels: ['matmul.wgsl', ...core.files],
         how: `y = x·Wᵀ + b: matmul.wgsl addresses the operands, ${core.how}${thenRelu}`,
       };
     }
