@@ -18,7 +18,7 @@ import { gemmLabel, gemmTiles } from '../ops/gemm.ts';
 import { matmul, matmulPath, type MatmulOptions } from '../ops/matmul.ts';
 import { maxPool2d, maxPool2dBackward, pool2dGeometry } from '../ops/maxpool2d.ts';
 import { sumChannels } from '../ops/reduce.ts';
-import { relu, reluBackward } from '../ops/relu.ts';
+import { reluBackward } from '../ops/relu.ts';
 import { sgdUpdate } from '../ops/sgd.ts';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
 import {
@@ -90,15 +90,16 @@ function convCases(name: string, x: Shape, layer: Conv2D, batch: number): Kernel
   const g = conv2dGeometry(x, wShape, opts);
   const yShape = [g.N, g.K, g.OH, g.OW];
   const shape = `x${formatShape(x)} w${formatShape(wShape)}${stride > 1 ? ` stride ${stride}` : ''} ${padding}`;
+  const relu = layer.opts.activation === 'relu';
   const variant = (gpu: WebGpuBackend) => gemmLabel(gemmTiles(gpu));
   const seed = batch * 7919 + wShape.reduce((p, q) => p * 31 + q, 0);
   return [
     {
-      kernel: 'conv2d.forward', layers: [name], shape, cost: conv2dCost(g, 'forward'), variant,
+      kernel: 'conv2d.forward', layers: [name], shape: `${shape}${relu ? ' +relu' : ''}`, cost: conv2dCost(g, 'forward'), variant,
       prepare: (be) => {
         const i = inputs(be, seed);
         const [xt, w, b] = [i.make(x), i.make(wShape), i.make([g.K])];
-        return ready(i, () => conv2d(xt, w, b, opts));
+        return ready(i, () => conv2d(xt, w, b, { ...opts, relu }));
       },
     },
     {
@@ -126,7 +127,7 @@ function matmulCase(kernel: string, name: string, aShape: Shape, bShape: Shape, 
   const t = (s: Shape, tr?: boolean) => `${formatShape(s)}${tr ? 'ᵀ' : ''}`;
   return {
     kernel, layers: [name],
-    shape: `${t(aShape, o.transA)}·${t(bShape, o.transB)}${withBias ? '+b' : ''} (M=${M} N=${N} K=${K})`,
+    shape: `${t(aShape, o.transA)}·${t(bShape, o.transB)}${withBias ? '+b' : ''}${o.relu ? ' +relu' : ''} (M=${M} N=${N} K=${K})`,
     cost: matmulCost(M, N, K, withBias),
     variant: (gpu) => matmulPath(gpu, M, N, K, o),
     prepare: (be) => {
@@ -144,7 +145,7 @@ function denseCases(name: string, x: Shape, layer: Dense): KernelCase[] {
   const w = [units, inputsN];
   const dz = [B, units];
   return [
-    matmulCase('matmul.forward', name, x, w, { transB: true }, true),
+    matmulCase('matmul.forward', name, x, w, { transB: true, relu: layer.opts.activation === 'relu' }, true),
     matmulCase('matmul.backward-weights', name, dz, x, { transA: true }, false),
     matmulCase('matmul.backward-input', name, dz, w, {}, false),
   ];
@@ -160,10 +161,10 @@ function elementwise(kernel: string, name: string, shape: Shape, cost: Cost, run
   };
 }
 
+/** Only the backward: the layers apply their relu in the product's store step (conv2d/matmul forward). */
 function reluCases(name: string, y: Shape): KernelCase[] {
   const n = y.reduce((p, q) => p * q, 1);
   return [
-    elementwise('relu.forward', name, y, reluCost(n, 'forward'), (i) => { const x = i.make(y); return () => relu(x); }),
     elementwise('relu.backward', name, y, reluCost(n, 'backward'), (i) => { const [yt, dy] = [i.make(y), i.make(y)]; return () => reluBackward(yt, dy); }),
   ];
 }

@@ -104,18 +104,20 @@ describe('kernelCases: every kernel of a training step at the model layer shapes
     expect(count('matmul.forward')).toBe(4);
     expect(count('matmul.backward-weights')).toBe(4);
     expect(count('matmul.backward-input')).toBe(4);
-    // relu after both convs of a block shares one shape: 3 conv shapes + 3 dense = 6.
-    expect(count('relu.forward')).toBe(6);
+    // The relu's forward is fused into the conv/dense forward; its backward after both convs of
+    // a block shares one shape: 3 conv shapes + 3 dense = 6.
+    expect(count('relu.forward')).toBe(0);
+    expect(count('relu.backward')).toBe(6);
     expect(count('batchnorm.train')).toBe(6);
     expect(count('maxpool2d.forward')).toBe(3);
     expect(count('softmax-cross-entropy')).toBe(1);
     expect(count('sgd')).toBe(1);
     expect(count('adam')).toBe(1);
-    const relu = cases.find((c) => c.kernel === 'relu.forward')!;
+    const relu = cases.find((c) => c.kernel === 'relu.backward')!;
     expect(relu.layers).toEqual(['conv2d', 'conv2d_1']);
     expect(relu.shape).toBe('[1,256,46,46]');
     const heavy = cases.find((c) => c.kernel === 'conv2d.forward' && c.layers[0] === 'conv2d_1')!;
-    expect(heavy.shape).toBe('x[1,256,46,46] w[256,256,3,3] same');
+    expect(heavy.shape).toBe('x[1,256,46,46] w[256,256,3,3] same +relu');
     expect(heavy.cost.flops).toBe(2_496_135_168);
     // Dense batch norm cannot train on one value per channel: it trains at batch 2 and says so.
     const bn = cases.find((c) => c.kernel === 'batchnorm.train' && c.layers[0] === 'batch_normalization_6')!;
