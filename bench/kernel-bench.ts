@@ -9,7 +9,7 @@ import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
 import { rates } from '../src/cli/costs.ts';
 import { kernelCases, type KernelCase, type Prepared } from '../src/cli/kernel-plan.ts';
 import { skipReason } from '../src/cli/kernels.ts';
-import { timeCalls } from '../src/cli/timing.ts';
+import { machineLoad, timeCalls } from '../src/cli/timing.ts';
 import { createModel } from '../src/nn/models.ts';
 import { conv2d } from '../src/ops/conv2d.ts';
 import { relu } from '../src/ops/relu.ts';
@@ -80,7 +80,7 @@ export async function benchKernels(
         const fraction = peak ? (c.cost.bound === 'compute' ? r.gflops / peak.gflops : gbs / peak.gbs) : null;
         const row: KernelResult = {
           kernel: c.kernel, layers: c.layers, shape: c.shape, backend: name, variant: gpu && c.variant ? c.variant(gpu) : null, batch: o.batch,
-          ms: t.ms, flops: c.cost.flops, bytes: c.cost.bytes, bound: c.cost.bound, gflops: r.gflops, gbs, peakFraction: fraction, samples: t.samples,
+          ms: t.ms, flops: c.cost.flops, bytes: c.cost.bytes, bound: c.cost.bound, gflops: r.gflops, gbs, peakFraction: fraction, samples: t.samples, load: machineLoad(),
         };
         if (c.note) row.note = c.note;
         rows.push(row);

@@ -13,7 +13,7 @@ import { scope } from '../src/backend/scope.ts';
 import type { BackendName, Tensor } from '../src/backend/tensor.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
 import { MIN_TRAIN_VALUES, modelFlops } from '../src/cli/kernel-plan.ts';
-import { timeCalls } from '../src/cli/timing.ts';
+import { machineLoad, timeCalls } from '../src/cli/timing.ts';
 import { createModel } from '../src/nn/models.ts';
 import type { Sequential } from '../src/nn/sequential.ts';
 import { softmaxCrossEntropy } from '../src/ops/softmax-cross-entropy.ts';
@@ -160,7 +160,7 @@ export async function benchModels(
           const t = await timeCalls(call, { repeat: o.repeat, budgetSeconds: o.budget, sync });
           const row: ModelResult = {
             model: name, mode, impl: impl.impl, device: impl.device, batch, ms: t.ms,
-            imagesPerSecond: (batch * 1000) / t.ms, gflops: flops / (t.ms * 1e6), samples: t.samples,
+            imagesPerSecond: (batch * 1000) / t.ms, gflops: flops / (t.ms * 1e6), samples: t.samples, load: machineLoad(),
           };
           if (mode === 'train' && batch !== o.batch) row.note = `batch ${batch}: training batch norm needs ${MIN_TRAIN_VALUES} values per channel`;
           rows.push(row);

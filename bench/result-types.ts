@@ -34,6 +34,8 @@ export interface KernelResult {
   /** GFLOP/s over the FMA peak (compute-bound) or GB/s over the copy peak (memory-bound); null without a peak. */
   peakFraction: number | null;
   samples: number[];
+  /** 1-minute load average when the row finished (absent in results written before it was recorded). */
+  load?: number;
   note?: string;
 }
 
@@ -50,6 +52,8 @@ export interface ModelResult {
   /** Convolution and dense FLOPs only (src/cli/kernel-plan.ts modelFlops). */
   gflops: number;
   samples: number[];
+  /** 1-minute load average when the row finished (absent in results written before it was recorded). */
+  load?: number;
   note?: string;
 }
 

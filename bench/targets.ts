@@ -19,7 +19,8 @@ function versus(r: BenchResults, modes: ModelMode[], ours: 'cpu' | 'webgpu', the
       const met = speedup >= factor;
       out.push(
         `  - seed ${mode}, batch ${a.batch}: ours ${a.ms.toFixed(0)} ms, tfjs ${b!.ms.toFixed(0)} ms per call: ours is ${times(speedup)} as fast ` +
-          `(ours/tfjs time ${(a.ms / b!.ms).toFixed(2)}): **${met ? 'met' : 'not met'}**`,
+          `(ours/tfjs time ${(a.ms / b!.ms).toFixed(2)}): **${met ? 'met' : 'not met'}**` +
+          (a.load !== undefined && b!.load !== undefined ? ` (load ${a.load.toFixed(1)} and ${b!.load.toFixed(1)})` : ''),
       );
     } else {
       const why = r.skipped.filter((s) => s.what.startsWith(`seed ${mode}`) && (s.device === ours || s.device === theirs)).map((s) => `${s.impl} ${s.device}: ${s.reason}`);
