@@ -24,7 +24,8 @@ baseline-<split>.txt/.json/-confusion.png in --out.
 
   --data PATH            FER2013 CSV (plain or .gz) or image folder
   --split NAME           PublicTest (default) or PrivateTest
-  --limit N              at most N images of each split (the first ones)
+  --limit N              at most N images of each split, the first ones in the file (a quick check,
+                         not a sample: the FER2013 CSV here lists Training sorted by class)
   --backend webgpu|cpu   (default: webgpu, falling back to cpu)
   --out DIR              report folder (default: runs/baseline-<method>)
   --json                 print only one JSON object on stdout
