@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FerError } from '../backend/errors.ts';
-import { Random } from '../backend/random.ts';
+import { mixSeed, Random } from '../backend/random.ts';
 import { DEFAULT_AUGMENT } from '../data/augment.ts';
-import { classCounts, classWeights, type Dataset } from '../data/dataset.ts';
+import { classCounts, classWeights, randomSubset, USAGES, type Dataset } from '../data/dataset.ts';
 import { EMOTIONS } from '../data/emotions.ts';
 import { loadData } from '../data/load.ts';
 import { syntheticFaces } from '../data/synthetic.ts';
@@ -26,7 +26,7 @@ Real accuracy needs FER2013 (see the README).
 
 data
   --data PATH            FER2013 CSV (plain or .gz) or a folder with train/<class>/ and test/<class>/
-  --limit N              use at most N images of each split
+  --limit N              use N images of each split, drawn at random (seeded by --seed)
   --skip-bad             skip bad rows/images (reported) instead of stopping at the first
   --synthetic N          size of the synthetic set when there is no --data (default 1400)
 model and optimizer
@@ -107,9 +107,9 @@ async function loadTrainingData(settings: Pick<TrainSettings, 'dataPath' | 'limi
   }
   const progress = new ProgressLine();
   const t0 = performance.now();
+  // --limit samples after a full load (seconds for FER2013): the first N rows may be one class.
   const { splits, skipped } = await loadData(settings.dataPath, {
     skipBad: settings.skipBad,
-    limit: settings.limit ?? undefined,
     onProgress: (f: number, rows: number) => progress.update(`loading ${settings.dataPath} ${bar(f)} ${(100 * f).toFixed(0)}% ${rows} images`),
   });
   progress.done(`loaded ${settings.dataPath} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -117,6 +117,12 @@ async function loadTrainingData(settings: Pick<TrainSettings, 'dataPath' | 'limi
     const reasons = Object.entries(skipped.reasons).map(([r, n]) => `${n}× ${r}`).join('; ');
     console.error(`skipped ${skipped.count} bad rows/images: ${reasons}`);
     for (const ex of skipped.examples) console.error(`  e.g. ${ex}`);
+  }
+  if (settings.limit) {
+    for (const u of USAGES) {
+      const ds = splits[u];
+      if (ds) splits[u] = randomSubset(ds, settings.limit, mixSeed(settings.seed, USAGES.indexOf(u)));
+    }
   }
   const trainSet = splits.Training;
   if (!trainSet || trainSet.count === 0) throw new FerError(`${settings.dataPath}: no Training images found`);

@@ -1,4 +1,5 @@
 import { FerError } from '../backend/errors.ts';
+import { Random } from '../backend/random.ts';
 import { EMOTIONS, NUM_CLASSES } from './emotions.ts';
 
 export const IMAGE_SIZE = 48;
@@ -58,4 +59,22 @@ export function classWeights(ds: Dataset, onMissing: (classes: string[]) => void
 
 function warnMissing(classes: string[]): void {
   console.warn(`class weights: no images of ${classes.join(', ')}; weight 0 for ${classes.length === 1 ? 'it' : 'them'}`);
+}
+
+/**
+ * `n` images drawn at random without replacement (seeded), kept in file order. This is what a
+ * `--limit` for training should mean: FER2013 CSVs may list a split sorted by class (the copy
+ * here does), so the first n rows could be a single emotion.
+ */
+export function randomSubset(ds: Dataset, n: number, seed: number): Dataset {
+  if (!Number.isInteger(n) || n < 1) throw new FerError(`randomSubset: n is ${n}, want a positive integer`);
+  if (n >= ds.count) return ds;
+  const order = Array.from({ length: ds.count }, (_, i) => i);
+  const rng = new Random(seed);
+  // The first n places of a Fisher–Yates shuffle are a uniform sample.
+  for (let i = 0; i < n; i++) {
+    const j = i + rng.int(ds.count - i);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return subset(ds, order.slice(0, n).sort((a, b) => a - b));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FerError } from '../../src/backend/errors.ts';
 import { DatasetBuilder } from '../../src/data/dataset-builder.ts';
-import { classCounts, classWeights, PIXELS, subset, type Dataset } from '../../src/data/dataset.ts';
+import { classCounts, classWeights, PIXELS, randomSubset, subset, type Dataset } from '../../src/data/dataset.ts';
 import { displayName, EMOTIONS, emotionIndex } from '../../src/data/emotions.ts';
 import { rng } from '../support/random.ts';
 
@@ -73,5 +73,35 @@ describe('DatasetBuilder', () => {
     expect(Buffer.from(got.labels).equals(Buffer.from(want.labels))).toBe(true);
     expect(Buffer.from(got.images).equals(Buffer.from(want.images))).toBe(true);
     expect(b.finish().count).toBe(0);
+  });
+});
+
+describe('randomSubset', () => {
+  // 200 images sorted by class, as this copy of FER2013 lists its Training split; each image's
+  // first pixel is its index so the test can see which ones were drawn.
+  const sorted: Dataset = {
+    count: 200,
+    labels: Uint8Array.from({ length: 200 }, (_, i) => Math.floor(i / 50)),
+    images: Uint8Array.from({ length: 200 * PIXELS }, (_, p) => (p % PIXELS === 0 ? p / PIXELS : 7)),
+  };
+  const drawn = (ds: Dataset) => Array.from({ length: ds.count }, (_, i) => ds.images[i * PIXELS]);
+
+  it('draws n distinct images in file order, from every part of the file', () => {
+    const s = randomSubset(sorted, 40, 3);
+    const idx = drawn(s);
+    expect(s.count).toBe(40);
+    expect(new Set(idx).size).toBe(40);
+    expect(idx).toEqual([...idx].sort((a, b) => a - b));
+    for (let j = 0; j < 40; j++) expect(s.labels[j]).toBe(Math.floor(idx[j] / 50));
+    // The first 40 rows would all be class 0; a uniform draw of 40 from 4 blocks of 50 misses a
+    // block with probability under 4·(150 choose 40)/(200 choose 40) ≈ 1e-5.
+    expect(classCounts(s).slice(0, 4).every((c) => c > 0)).toBe(true);
+  });
+
+  it('is repeatable for a seed, differs between seeds, and keeps a small set whole', () => {
+    expect(drawn(randomSubset(sorted, 25, 9))).toEqual(drawn(randomSubset(sorted, 25, 9)));
+    expect(drawn(randomSubset(sorted, 25, 9))).not.toEqual(drawn(randomSubset(sorted, 25, 10)));
+    expect(randomSubset(sorted, 500, 1)).toBe(sorted);
+    expect(() => randomSubset(sorted, 0, 1)).toThrow(/n is 0, want a positive integer/);
   });
 });
