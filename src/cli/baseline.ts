@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { FerError } from '../backend/errors.ts';
+import { mixSeed } from '../backend/random.ts';
 import { knnPredict } from '../baseline/knn.ts';
 import { pixelSamples } from '../baseline/samples.ts';
 import { KERNELS, svmPredict, SVM_DEFAULTS, type SvmKernel } from '../baseline/svm-pipeline.ts';
-import { USAGES, type Usage } from '../data/dataset.ts';
+import { randomSubset, USAGES, type Dataset, type Usage } from '../data/dataset.ts';
 import { EMOTIONS } from '../data/emotions.ts';
 import { loadData } from '../data/load.ts';
 import { emptyConfusion, formatMetrics, metricsFromConfusion } from '../train/metrics.ts';
@@ -24,8 +25,8 @@ baseline-<split>.txt/.json/-confusion.png in --out.
 
   --data PATH            FER2013 CSV (plain or .gz) or image folder
   --split NAME           PublicTest (default) or PrivateTest
-  --limit N              at most N images of each split, the first ones in the file (a quick check,
-                         not a sample: the FER2013 CSV here lists Training sorted by class)
+  --limit N              N images of each split, drawn at random (seeded by --seed; the FER2013
+                         CSV may list a split sorted by class, so not the first N)
   --backend webgpu|cpu   (default: webgpu, falling back to cpu)
   --out DIR              report folder (default: runs/baseline-<method>)
   --json                 print only one JSON object on stdout
@@ -43,7 +44,7 @@ svm (Pegasos SGD on the hinge loss with L2 regularisation, seeded shuffling):
   --degree P             poly degree (default ${SVM_DEFAULTS.degree})
   --lambda L             L2 regularisation (default ${SVM_DEFAULTS.lambda}; C = 1/(L·n))
   --epochs N             passes over the training set (default ${SVM_DEFAULTS.epochs})
-  --seed S               feature-map and shuffling seed (default ${SVM_DEFAULTS.seed})`;
+  --seed S               feature-map and shuffling seed, and --limit's draw (default ${SVM_DEFAULTS.seed})`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -92,7 +93,7 @@ export async function baselineCommand(argv: string[]): Promise<void> {
   if (!USAGES.includes(split) || split === 'Training') throw new FerError(`--split must be PublicTest or PrivateTest, got "${v.split}"`);
   const limit = v.limit === undefined ? undefined : positiveInt('limit', v.limit, 0);
   const knnOnly = ['k', 'metric'].filter((o) => v[o as 'k'] !== undefined);
-  const svmOnly = ['kernel', 'features', 'gamma', 'degree', 'lambda', 'epochs', 'seed'].filter((o) => v[o as 'k'] !== undefined);
+  const svmOnly = ['kernel', 'features', 'gamma', 'degree', 'lambda', 'epochs'].filter((o) => v[o as 'k'] !== undefined);
   if (method === 'knn' && svmOnly.length > 0) throw new FerError(`--${svmOnly[0]} is an svm option, not knn's`);
   if (method === 'svm' && knnOnly.length > 0) throw new FerError(`--${knnOnly[0]} is a knn option, not svm's`);
 
@@ -118,14 +119,14 @@ export async function baselineCommand(argv: string[]): Promise<void> {
   const progress = new ProgressLine();
   const { splits, skipped } = await loadData(v.data, {
     splits: ['Training', split],
-    limit,
     skipBad: Boolean(v['skip-bad']),
     onProgress: (f: number, n: number) => progress.update(`loading ${v.data} ${bar(f)} ${n} images`),
   });
   progress.done();
   if (skipped.count > 0) say(`skipped ${skipped.count} bad rows/images: ${Object.entries(skipped.reasons).map(([r, n]) => `${n}× ${r}`).join('; ')}`);
-  const trainDs = splits.Training;
-  const testDs = splits[split];
+  const sample = (ds: Dataset | undefined, salt: number) => (ds && limit ? randomSubset(ds, limit, mixSeed(svm.seed, salt)) : ds);
+  const trainDs = sample(splits.Training, 0);
+  const testDs = sample(splits[split], 1);
   if (!trainDs || trainDs.count === 0) throw new FerError(`${v.data}: no Training images to learn from`);
   if (!testDs || testDs.count === 0) throw new FerError(`${v.data}: no ${split} images${split === 'PrivateTest' ? ' (this copy of FER2013 withholds PrivateTest)' : ''}`);
   const train = pixelSamples(trainDs);
