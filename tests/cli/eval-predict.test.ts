@@ -6,10 +6,13 @@ import { EMOTIONS } from '../../src/data/emotions.ts';
 import { PIXELS } from '../../src/data/dataset.ts';
 import { syntheticFaces } from '../../src/data/synthetic.ts';
 import { encodePng } from '../../src/image/decode.ts';
+import { expectClose } from '../support/compare.ts';
 import { fer, lines } from './fer-process.ts';
 
 // A one-epoch model on synthetic faces and a 21-row FER2013-format CSV of other synthetic faces:
-// enough to run `fer eval` and `fer predict` end to end without the real data set.
+// enough to run `fer eval` and `fer predict` end to end without the real data set. One epoch
+// also moves the batch norms' running statistics away from their defaults, which the folding
+// tests below need.
 const dir = mkdtempSync(join(tmpdir(), 'fer-eval-'));
 const run = join(dir, 'run');
 const csv = join(dir, 'faces.csv');
@@ -69,4 +72,33 @@ describe('fer predict', () => {
       expect(EMOTIONS).toContain(f.emotion);
     }
   }, 60_000);
+});
+
+// Folded and unfolded logits differ by float32 roundoff (about 1e-7 relative, tests/nn/fold.test.ts);
+// probabilities and the mean cross-entropy inherit that, and 1e-5 leaves a factor of a hundred.
+const TOLERANCE = 1e-5;
+
+// Both commands run the model folded for inference (nn/fold.ts) unless told --no-fold.
+describe('folding in fer eval and fer predict', () => {
+  it('fer eval: the same confusion matrix and loss with and without --no-fold', async () => {
+    const [folded, plain] = await Promise.all([
+      fer(['eval', '--backend', 'cpu', '--model', run, '--data', csv, '--json']),
+      fer(['eval', '--backend', 'cpu', '--model', run, '--data', csv, '--json', '--no-fold']),
+    ]);
+    expect(folded.code, folded.stderr).toBe(0);
+    expect(plain.code, plain.stderr).toBe(0);
+    const a = JSON.parse(folded.stdout);
+    const b = JSON.parse(plain.stdout);
+    expect(a.confusion).toEqual(b.confusion);
+    expectClose([a.loss], [b.loss], TOLERANCE, 'mean cross-entropy');
+  }, 90_000);
+
+  it('fer predict: the same probabilities with and without --no-fold', async () => {
+    const args = ['predict', '--backend', 'cpu', '--model', run, '--no-detect', '--json', face];
+    const [folded, plain] = await Promise.all([fer(args), fer([...args, '--no-fold'])]);
+    expect(folded.code, folded.stderr).toBe(0);
+    expect(plain.code, plain.stderr).toBe(0);
+    const p = (out: string) => JSON.parse(out).results[0].faces[0].probabilities as number[];
+    expectClose(p(folded.stdout), p(plain.stdout), TOLERANCE, 'probabilities');
+  }, 90_000);
 });
