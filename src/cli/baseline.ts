@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 import { FerError } from '../backend/errors.ts';
-import { mixSeed } from '../backend/random.ts';
 import { knnPredict } from '../baseline/knn.ts';
 import { pixelSamples } from '../baseline/samples.ts';
 import { KERNELS, svmPredict, SVM_DEFAULTS, type SvmKernel } from '../baseline/svm-pipeline.ts';
-import { randomSubset, USAGES, type Dataset, type Usage } from '../data/dataset.ts';
+import { sampleSplits, USAGES, type Usage } from '../data/dataset.ts';
 import { EMOTIONS } from '../data/emotions.ts';
 import { loadData } from '../data/load.ts';
 import { emptyConfusion, formatMetrics, metricsFromConfusion } from '../train/metrics.ts';
@@ -124,9 +123,9 @@ export async function baselineCommand(argv: string[]): Promise<void> {
   });
   progress.done();
   if (skipped.count > 0) say(`skipped ${skipped.count} bad rows/images: ${Object.entries(skipped.reasons).map(([r, n]) => `${n}× ${r}`).join('; ')}`);
-  const sample = (ds: Dataset | undefined, salt: number) => (ds && limit ? randomSubset(ds, limit, mixSeed(svm.seed, salt)) : ds);
-  const trainDs = sample(splits.Training, 0);
-  const testDs = sample(splits[split], 1);
+  const sampled = sampleSplits(splits, limit, svm.seed);
+  const trainDs = sampled.Training;
+  const testDs = sampled[split];
   if (!trainDs || trainDs.count === 0) throw new FerError(`${v.data}: no Training images to learn from`);
   if (!testDs || testDs.count === 0) throw new FerError(`${v.data}: no ${split} images${split === 'PrivateTest' ? ' (this copy of FER2013 withholds PrivateTest)' : ''}`);
   const train = pixelSamples(trainDs);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FerError } from '../backend/errors.ts';
-import { USAGES, type Usage } from '../data/dataset.ts';
+import { sampleSplits, USAGES, type Usage } from '../data/dataset.ts';
 import { loadData } from '../data/load.ts';
 import { evaluate } from '../train/evaluate.ts';
 import { formatMetrics, metricsFromConfusion } from '../train/metrics.ts';
@@ -24,7 +24,7 @@ run folder (the model file's folder), and curves.png from the run's log.json whe
   --model RUN|FILE       run folder (its best.safetensors) or model file (default: the shipped model)
   --data PATH            FER2013 CSV (plain or .gz) or image folder
   --split NAME           PublicTest (default), PrivateTest or Training
-  --limit N              at most N images
+  --limit N              N images drawn at random (seeded; the CSV may list a split sorted by class)
   --flip                 test-time augmentation: average each face's probabilities with its mirror's
   --skip-bad             skip bad rows/images instead of stopping
   --no-fold              run the layers as trained (default: each batch norm folded into the conv/dense before it)
@@ -65,13 +65,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const progress = new ProgressLine();
   const { splits, skipped } = await loadData(v.data, {
     splits: [split],
-    limit,
     skipBad: Boolean(v['skip-bad']),
     onProgress: (f: number, n: number) => progress.update(`loading ${v.data} ${bar(f)} ${n} images`),
   });
   progress.done();
   if (skipped.count > 0) say(`skipped ${skipped.count} bad rows/images: ${Object.entries(skipped.reasons).map(([r, n]) => `${n}× ${r}`).join('; ')}`);
-  const ds = splits[split];
+  const ds = sampleSplits(splits, limit, 1)[split];
   if (!ds || ds.count === 0) throw new FerError(`${v.data}: no ${split} images${split === 'PrivateTest' ? ' (this copy of FER2013 withholds PrivateTest)' : ''}`);
 
   const t0 = performance.now();

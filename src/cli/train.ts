@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FerError } from '../backend/errors.ts';
-import { mixSeed, Random } from '../backend/random.ts';
+import { Random } from '../backend/random.ts';
 import { DEFAULT_AUGMENT } from '../data/augment.ts';
-import { classCounts, classWeights, randomSubset, USAGES, type Dataset } from '../data/dataset.ts';
+import { classCounts, classWeights, sampleSplits, type Dataset } from '../data/dataset.ts';
 import { EMOTIONS } from '../data/emotions.ts';
 import { loadData } from '../data/load.ts';
 import { syntheticFaces } from '../data/synthetic.ts';
@@ -108,7 +108,7 @@ async function loadTrainingData(settings: Pick<TrainSettings, 'dataPath' | 'limi
   const progress = new ProgressLine();
   const t0 = performance.now();
   // --limit samples after a full load (seconds for FER2013): the first N rows may be one class.
-  const { splits, skipped } = await loadData(settings.dataPath, {
+  const { splits: all, skipped } = await loadData(settings.dataPath, {
     skipBad: settings.skipBad,
     onProgress: (f: number, rows: number) => progress.update(`loading ${settings.dataPath} ${bar(f)} ${(100 * f).toFixed(0)}% ${rows} images`),
   });
@@ -118,12 +118,7 @@ async function loadTrainingData(settings: Pick<TrainSettings, 'dataPath' | 'limi
     console.error(`skipped ${skipped.count} bad rows/images: ${reasons}`);
     for (const ex of skipped.examples) console.error(`  e.g. ${ex}`);
   }
-  if (settings.limit) {
-    for (const u of USAGES) {
-      const ds = splits[u];
-      if (ds) splits[u] = randomSubset(ds, settings.limit, mixSeed(settings.seed, USAGES.indexOf(u)));
-    }
-  }
+  const splits = sampleSplits(all, settings.limit, settings.seed);
   const trainSet = splits.Training;
   if (!trainSet || trainSet.count === 0) throw new FerError(`${settings.dataPath}: no Training images found`);
   const val = splits.PublicTest ?? null;

@@ -1,5 +1,5 @@
 import { FerError } from '../backend/errors.ts';
-import { Random } from '../backend/random.ts';
+import { mixSeed, Random } from '../backend/random.ts';
 import { EMOTIONS, NUM_CLASSES } from './emotions.ts';
 
 export const IMAGE_SIZE = 48;
@@ -77,4 +77,23 @@ export function randomSubset(ds: Dataset, n: number, seed: number): Dataset {
     [order[i], order[j]] = [order[j], order[i]];
   }
   return subset(ds, order.slice(0, n).sort((a, b) => a - b));
+}
+
+/**
+ * Every split cut to `limit` images by `randomSubset` (none when limit is null or undefined),
+ * each split drawn with its own seed derived from `seed`: the one meaning of --limit for
+ * fer train, eval and baseline.
+ */
+export function sampleSplits(
+  splits: Partial<Record<Usage, Dataset>>,
+  limit: number | null | undefined,
+  seed: number,
+): Partial<Record<Usage, Dataset>> {
+  if (!limit) return splits;
+  const out: Partial<Record<Usage, Dataset>> = {};
+  for (const u of USAGES) {
+    const ds = splits[u];
+    if (ds) out[u] = randomSubset(ds, limit, mixSeed(seed, USAGES.indexOf(u)));
+  }
+  return out;
 }
