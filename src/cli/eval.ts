@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { FerError } from '../backend/errors.ts';
 import { sampleSplits, USAGES, type Usage } from '../data/dataset.ts';
+import { describeSkipped } from '../data/skipped.ts';
 import { loadData } from '../data/load.ts';
 import { evaluate } from '../train/evaluate.ts';
 import { formatMetrics, metricsFromConfusion } from '../train/metrics.ts';
@@ -10,54 +10,59 @@ import { writeEvaluation } from '../train/report.ts';
 import { RunFolder } from '../train/run-folder.ts';
 import type { EpochRecord } from '../train/run-state.ts';
 import { chooseBackend } from './backend-choice.ts';
-import { loadModelFile } from './model-source.ts';
+import { defineCommand, parseFlags } from './flags.ts';
+import { loadModelFile, SHIPPED_MODEL } from './model-source.ts';
 import { foldForInference } from '../nn/fold.ts';
 import { fer2013Caveat } from '../nn/training-caveat.ts';
 import { bar, ProgressLine } from './progress.ts';
 
-export const EVAL_HELP = `fer eval --model RUN|FILE --data PATH [options]
+export const EVAL = defineCommand({
+  usage: 'fer eval --data PATH [--model RUN|FILE] [options]',
+  about: `Accuracy, per-class precision, recall and F1, macro-F1 and the confusion matrix of a model on
+one split of a data set. Writes eval-<split>[-limit<N>][-flip].txt/.json and -confusion.png
+(the name says what the report covers), and curves.png from the run's log.json when there is
+one: into the run folder of a model you trained, into runs/eval-<model> for the shipped model
+(its committed reports in models/ are never overwritten), or into --out.`,
+  flags: {
+    model: { kind: 'path', arg: 'RUN|FILE', help: 'run folder (its best.safetensors) or model file (default: the shipped model)' },
+    data: { kind: 'path', help: 'FER2013 CSV (plain or .gz) or image folder' },
+    split: { kind: 'choice', choices: USAGES, default: 'PublicTest', help: 'the split to evaluate' },
+    limit: { kind: 'int', help: 'N images drawn at random (seeded; the CSV may list a split sorted by class)' },
+    flip: { kind: 'bool', help: "test-time augmentation: average each face's probabilities with its mirror's" },
+    'skip-bad': { kind: 'bool', help: 'skip bad rows/images (reported, with the first few in full) instead of stopping' },
+    'no-fold': { kind: 'bool', help: 'run the layers as trained (default: each batch norm folded into the conv/dense before it)' },
+    backend: { kind: 'choice', choices: ['webgpu', 'cpu'], help: '(default: webgpu, falling back to cpu)' },
+    out: { kind: 'path', arg: 'DIR', help: 'report folder (default: the run folder, or runs/eval-<model> for the shipped model)' },
+    json: { kind: 'bool', help: 'print only one JSON object on stdout (accuracy, perClass, confusion, count)' },
+  },
+});
 
-Accuracy, per-class precision, recall and F1, macro-F1 and the confusion matrix of a model on
-one split of a data set. Writes eval-<split>.txt/.json and eval-<split>-confusion.png into the
-run folder (the model file's folder), and curves.png from the run's log.json when there is one.
+/** Where the report goes: --out, else beside a model the user trained, never into the shipped models/ folder. */
+export function evalReportDir(out: string | undefined, modelPath: string): string {
+  const shipped = resolve(dirname(SHIPPED_MODEL));
+  const dir = out ?? (resolve(dirname(modelPath)) === shipped ? join('runs', `eval-${basename(modelPath, extname(modelPath))}`) : dirname(modelPath));
+  if (resolve(dir) === shipped) throw new FerError(`--out ${out}: ${shipped} holds the shipped model's committed reports; choose another folder`);
+  return dir;
+}
 
-  --model RUN|FILE       run folder (its best.safetensors) or model file (default: the shipped model)
-  --data PATH            FER2013 CSV (plain or .gz) or image folder
-  --split NAME           PublicTest (default), PrivateTest or Training
-  --limit N              N images drawn at random (seeded; the CSV may list a split sorted by class)
-  --flip                 test-time augmentation: average each face's probabilities with its mirror's
-  --skip-bad             skip bad rows/images instead of stopping
-  --no-fold              run the layers as trained (default: each batch norm folded into the conv/dense before it)
-  --backend webgpu|cpu   (default: webgpu, falling back to cpu)
-  --json                 print only one JSON object on stdout (accuracy, perClass, confusion, count)`;
+/** eval-<split>[-limit<N>][-flip]: a report's name says what it covers. */
+export function evalReportName(split: string, limit: number | undefined, flip: boolean): string {
+  return `eval-${split}${limit === undefined ? '' : `-limit${limit}`}${flip ? '-flip' : ''}`;
+}
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      data: { type: 'string' },
-      split: { type: 'string', default: 'PublicTest' },
-      limit: { type: 'string' },
-      flip: { type: 'boolean' },
-      'skip-bad': { type: 'boolean' },
-      'no-fold': { type: 'boolean' },
-      backend: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (v.help) return void console.log(EVAL_HELP);
+  const args = parseFlags(EVAL, argv);
+  if (!args) return;
+  const v = args.values;
   if (!v.data) throw new FerError('eval needs --data PATH (a FER2013 CSV or an image folder)');
   const split = v.split as Usage;
-  if (!USAGES.includes(split)) throw new FerError(`--split must be one of ${USAGES.join(', ')}, got "${v.split}"`);
-  const limit = v.limit === undefined ? undefined : Number(v.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new FerError(`--limit must be a positive integer, got "${v.limit}"`);
+  const limit = v.limit;
 
   const say = (line: string) => console.error(line);
   const backend = await chooseBackend(v.backend, say);
   const loaded = loadModelFile(v.model, backend);
   const { metadata, path } = loaded;
+  const reportDir = evalReportDir(v.out, path);
   const model = v['no-fold'] ? loaded.model : await foldForInference(loaded.model);
   const caveat = fer2013Caveat(metadata, path);
   if (caveat) say(caveat);
@@ -65,30 +70,29 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const progress = new ProgressLine();
   const { splits, skipped } = await loadData(v.data, {
     splits: [split],
-    skipBad: Boolean(v['skip-bad']),
+    skipBad: v['skip-bad'],
     onProgress: (f: number, n: number) => progress.update(`loading ${v.data} ${bar(f)} ${n} images`),
   });
   progress.done();
-  if (skipped.count > 0) say(`skipped ${skipped.count} bad rows/images: ${Object.entries(skipped.reasons).map(([r, n]) => `${n}× ${r}`).join('; ')}`);
+  for (const line of describeSkipped(skipped)) say(line);
   const ds = sampleSplits(splits, limit, 1)[split];
   if (!ds || ds.count === 0) throw new FerError(`${v.data}: no ${split} images${split === 'PrivateTest' ? ' (this copy of FER2013 withholds PrivateTest)' : ''}`);
 
   const t0 = performance.now();
-  const flip = Boolean(v.flip);
+  const flip = v.flip;
   const e = await evaluate(model, ds, { flip, onProgress: (done, total) => progress.update(`evaluating ${bar(done / total)} ${done}/${total}`) });
   progress.done();
   const seconds = (performance.now() - t0) / 1000;
   const m = metricsFromConfusion(e.confusion, model.classes);
 
-  const runDir = dirname(path);
-  const logFile = `${runDir}/log.json`;
+  const logFile = join(dirname(path), 'log.json');
   const log: EpochRecord[] | null = existsSync(logFile) ? JSON.parse(readFileSync(logFile, 'utf8')) : null;
-  const heading = `${path} on ${split} of ${v.data} (${ds.count} images${flip ? ', flip test-time averaging' : ''}, ${backend}, ${seconds.toFixed(1)} s)`;
+  const heading = `${path} on ${split} of ${v.data} (${ds.count} images${limit === undefined ? '' : ` drawn at random, --limit ${limit}`}${flip ? ', flip test-time averaging' : ''}, ${backend}, ${seconds.toFixed(1)} s)`;
   let files: string[] = [];
   try {
-    files = writeEvaluation(new RunFolder(runDir), `eval-${split}${flip ? '-flip' : ''}`, { heading, title: split }, m, log);
+    files = writeEvaluation(RunFolder.create(reportDir), evalReportName(split, limit, flip), { heading, title: split }, m, log);
   } catch (err) {
-    say(`note: could not write the report into ${runDir} (${(err as Error).message})`);
+    say(`note: could not write the report into ${reportDir} (${(err as Error).message})`);
   }
   if (v.json) {
     process.stdout.write(`${JSON.stringify({ accuracy: m.accuracy, flip, macroF1: m.macroF1, perClass: m.perClass, confusion: m.confusion, count: m.count, loss: e.loss })}\n`);

@@ -1,12 +1,22 @@
-import { parseArgs } from 'node:util';
 import { Random } from '../backend/random.ts';
 import { createModel } from '../nn/models.ts';
 import type { Sequential } from '../nn/sequential.ts';
+import { defineCommand, parseFlags } from './flags.ts';
+import { loadModelFile, SHIPPED_MODEL } from './model-source.ts';
 
-export const SUMMARY_HELP = `fer summary [--model seed|small|FILE]
-
-Prints the model's layers as Keras does: name and type, output shape, parameter count,
-then the totals (trainable and non-trainable) and the multiply-adds per image.`;
+export const SUMMARY = defineCommand({
+  usage: 'fer summary [--model seed|small|FILE|RUN]',
+  about: `Prints the model's layers as Keras does: name and type, output shape, parameter count,
+then the totals (trainable and non-trainable) and the multiply-adds per image.`,
+  flags: {
+    model: {
+      kind: 'text',
+      arg: 'NAME|FILE|RUN',
+      help: `seed or small (a freshly built network), a model file or a run folder
+(default: the shipped model, models/fer.safetensors)`,
+    },
+  },
+});
 
 export function formatSummary(model: Sequential): string {
   const s = model.summary();
@@ -32,11 +42,12 @@ export function formatSummary(model: Sequential): string {
 }
 
 export async function summaryCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { model: { type: 'string', default: 'seed' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) return void console.log(SUMMARY_HELP);
-  const name = values.model!;
+  const args = parseFlags(SUMMARY, argv);
+  if (!args) return;
+  const name = args.values.model;
   let model: Sequential;
   if (name === 'seed' || name === 'small') model = createModel(name).build(new Random(0), 'cpu');
-  else model = (await import('./model-source.ts')).loadModelFile(name, 'cpu').model;
+  else model = loadModelFile(name, 'cpu').model;
+  if (name === undefined) console.log(`${SHIPPED_MODEL} (the shipped model; --model seed or small for the architectures)`);
   console.log(formatSummary(model));
 }

@@ -10,6 +10,13 @@ export interface Skipped {
 
 const MAX_EXAMPLES = 5;
 
+/** The lines every command prints for what --skip-bad left out: the tally, then the first few in full. */
+export function describeSkipped(s: Skipped, what = 'rows/images'): string[] {
+  if (s.count === 0) return [];
+  const reasons = Object.entries(s.reasons).map(([r, n]) => `${n}× ${r}`).join('; ');
+  return [`skipped ${s.count} bad ${what}: ${reasons}`, ...s.examples.map((e) => `  e.g. ${e}`)];
+}
+
 /**
  * The one place a loader reports a bad row or image: without skipBad it throws the one-line
  * message, with skipBad it tallies it. Either way nothing is dropped unseen.
