@@ -9,12 +9,18 @@ const wgslText = {
   },
 };
 
+// One seed for the whole run, printed once: every test file derives its random inputs from it
+// (tests/support/random.ts), so FER_TEST_SEED=<seed> replays the run.
+const seed = process.env.FER_TEST_SEED ?? String(Date.now() % 2 ** 31);
+console.log(`[seed] FER_TEST_SEED=${seed}`);
+
 export default defineConfig({
   plugins: [wgslText],
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/support/setup.ts'],
+    env: { FER_TEST_SEED: seed },
     // Dawn is a native addon: one process per test file, not worker threads.
     pool: 'forks',
     // SwiftShader runs compute shaders on the CPU; the small shapes still take seconds.

@@ -96,6 +96,9 @@ export function gemmRows(
 const PARALLEL_MIN_MACS = 1 << 18;
 let threads: RowThreads | null | undefined;
 
+/** For tests: `enabled = false` keeps every product on the calling thread; `runs` counts products split across threads. */
+export const gemmThreading = { enabled: true, runs: 0 };
+
 /** Threads the CPU GEMM uses (1 where workers are unavailable or FER_THREADS=1). */
 export function gemmThreadCount(): number {
   threads ??= RowThreads.create(gemmRows as RowKernel);
@@ -108,7 +111,7 @@ export function gemmThreadCount(): number {
  * rows across worker threads (Node; see gemm-threads.ts); the answer is the same bit for bit.
  */
 export function gemmCpu(M: number, N: number, K: number, A: GemmOperand, B: GemmOperand, c: Floats, cOffset = 0, accumulate = false): void {
-  if (c instanceof Float32Array && M >= 8 && M * N * K >= PARALLEL_MIN_MACS) {
+  if (gemmThreading.enabled && c instanceof Float32Array && M >= 8 && M * N * K >= PARALLEL_MIN_MACS) {
     threads ??= RowThreads.create(gemmRows as RowKernel);
     if (threads) {
       threads.reserve(M * K, N * K, M * N);
@@ -117,6 +120,7 @@ export function gemmCpu(M: number, N: number, K: number, A: GemmOperand, B: Gemm
       const out = threads.c;
       if (accumulate) out.set(c.subarray(cOffset, cOffset + M * N));
       threads.run(M, N, K, accumulate);
+      gemmThreading.runs++;
       c.set(out.subarray(0, M * N), cOffset);
       return;
     }

@@ -6,9 +6,9 @@ import { parseCascade } from '../../src/detect/cascade.ts';
 import { classifyWindow, compileCascade } from '../../src/detect/evaluator.ts';
 import { integral, tiltedIntegral } from '../../src/detect/integral.ts';
 import { rng, TEST_SEED } from '../support/random.ts';
+import { requirement } from '../support/requires.ts';
 
-const HAVE_CASCADE = existsSync(DEFAULT_CASCADE);
-if (!HAVE_CASCADE) console.warn(`[skip] ${DEFAULT_CASCADE} missing (Debian package opencv-data): tests of the real cascade files are skipped`);
+const HAVE_CASCADE = requirement(`the face cascade ${DEFAULT_CASCADE}`, existsSync(DEFAULT_CASCADE), 'apt-get install opencv-data');
 const cascadeDir = DEFAULT_CASCADE.slice(0, DEFAULT_CASCADE.lastIndexOf('/'));
 
 /** The message of the FerError `fn` throws; fails the test on anything else. */

@@ -8,12 +8,15 @@ import { detectCandidates, detectFaces, pyramidScales } from '../../src/detect/d
 import { decodeImage } from '../../src/image/decode.ts';
 import { crop, grayImage, toGray, type GrayImage } from '../../src/image/image.ts';
 import { rng, TEST_SEED } from '../support/random.ts';
+import { requirement } from '../support/requires.ts';
 
 const PHOTOS = process.env.FER_PHOTOS_DIR ?? '../shared/photos';
-const HAVE_CASCADE = existsSync(DEFAULT_CASCADE);
-const HAVE_PHOTOS = existsSync(join(PHOTOS, 'astronaut.png')) && existsSync(join(PHOTOS, 'messi5.jpg'));
-if (!HAVE_CASCADE) console.warn(`[skip] ${DEFAULT_CASCADE} missing (Debian package opencv-data): detection tests are skipped`);
-if (!HAVE_PHOTOS) console.warn(`[skip] photos not found in ${PHOTOS} (set FER_PHOTOS_DIR): photo detection tests are skipped`);
+const HAVE_CASCADE = requirement(`the face cascade ${DEFAULT_CASCADE}`, existsSync(DEFAULT_CASCADE), 'apt-get install opencv-data');
+const HAVE_PHOTOS = requirement(
+  `astronaut.png and messi5.jpg in ${PHOTOS}`,
+  existsSync(join(PHOTOS, 'astronaut.png')) && existsSync(join(PHOTOS, 'messi5.jpg')),
+  'set FER_PHOTOS_DIR',
+);
 
 const cascade: Cascade | null = HAVE_CASCADE ? loadCascadeFile(DEFAULT_CASCADE) : null;
 const photo = (name: string): GrayImage => toGray(decodeImage(new Uint8Array(readFileSync(join(PHOTOS, name))), name));

@@ -16,6 +16,7 @@ import { MaxPool2D } from '../../src/nn/pooling.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 import { expectClose, GPU_TOLERANCE, relativeError } from '../support/compare.ts';
 import { gpu } from '../support/gpu.ts';
+import { SLOW } from '../support/requires.ts';
 import { randomArray, randomInt } from '../support/random.ts';
 
 /**
@@ -169,7 +170,7 @@ describe('foldForInference: same outputs as the unfolded model in inference mode
     expect(count(model) - count(folded)).toBe(5);
   });
 
-  it.runIf(gpu && process.env.FER_SLOW_TESTS === '1')('seed model, WebGPU, batch 1 (FER_SLOW_TESTS=1)', async () => {
+  it.runIf(gpu && SLOW)('seed model, WebGPU, batch 1 (FER_SLOW_TESTS=1, on by default under CI)', async () => {
     await expectSameOutputs(await built(() => createModel('seed'), 'webgpu'), 1);
   });
 });

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { Sequential } from '../../src/nn/sequential.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
 import { gpu } from '../support/gpu.ts';
 import { randomArray, randomInt } from '../support/random.ts';
+import { needPythonNumpy, readInPython } from '../support/requires.ts';
 import { randomizeParams } from './layer-gradcheck.ts';
 
 function tinyModel(): Sequential {
@@ -147,35 +147,19 @@ describe('model files: damaged or foreign files are refused with one line', () =
   });
 });
 
-function hasPythonSafetensors(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import safetensors.numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const python = hasPythonSafetensors();
-if (!python) console.warn('\n[skip] Python model-file check skipped: `python3 -c "import safetensors.numpy"` failed (pip install safetensors numpy)\n');
+const python = needPythonNumpy();
 
 describe('model files in Python', () => {
-  it.skipIf(!python)('safetensors reads every parameter with its shape and values, and the architecture metadata', async () => {
+  it.skipIf(!python)('Python reads every parameter with its shape and values, and the architecture metadata', async () => {
     const model = builtModel();
     const dir = mkdtempSync(join(tmpdir(), 'fer-model-'));
     const file = join(dir, 'tiny.safetensors');
     writeFileSync(file, await modelToBytes(model, { val_accuracy: '0.5' }));
-    const script = `
-import json, sys
-from safetensors.numpy import load_file
-from safetensors import safe_open
-with safe_open(sys.argv[1], framework="numpy") as f:
-    meta = f.metadata()
-tensors = load_file(sys.argv[1])
-print(json.dumps({"meta": meta, "tensors": {k: {"dtype": str(v.dtype), "shape": list(v.shape), "values": [float(x) for x in v.ravel()]} for k, v in tensors.items()}}))`;
-    const res = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
-    expect(res.meta.format).toBe(MODEL_FORMAT);
-    expect(res.meta.val_accuracy).toBe('0.5');
-    expect(JSON.parse(res.meta.architecture)).toEqual(model.spec());
+    const res = readInPython(file);
+    const meta = res.metadata;
+    expect(meta.format).toBe(MODEL_FORMAT);
+    expect(meta.val_accuracy).toBe('0.5');
+    expect(JSON.parse(meta.architecture)).toEqual(model.spec());
     expect(Object.keys(res.tensors).sort()).toEqual(model.params().map((p) => p.name).sort());
     for (const p of model.params()) {
       const t = res.tensors[p.name];

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../src/nn/safetensors.ts';
 import { randomArray } from '../support/random.ts';
+import { needPythonNumpy, readInPython } from '../support/requires.ts';
 
 function sample(): Map<string, NamedTensor> {
   return new Map([
@@ -14,16 +14,7 @@ function sample(): Map<string, NamedTensor> {
   ]);
 }
 
-function hasPythonSafetensors(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import safetensors.numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const python = hasPythonSafetensors();
-if (!python) console.warn('\n[skip] Python safetensors check skipped: `python3 -c "import safetensors.numpy"` failed (pip install safetensors numpy)\n');
+const python = needPythonNumpy();
 
 describe('safetensors', () => {
   it('round-trips tensors and metadata', () => {
@@ -40,28 +31,30 @@ describe('safetensors', () => {
     expect((8 + n) % 8).toBe(0);
   });
 
-  it.skipIf(!python)('is read by Python\'s safetensors package with the same values and metadata', () => {
+  it.skipIf(!python)('is read in Python (a NumPy reader of the format, and the safetensors package where installed) with the same values and metadata', () => {
     const t = sample();
     const dir = mkdtempSync(join(tmpdir(), 'fer-st-'));
     const file = join(dir, 'm.safetensors');
     writeFileSync(file, encodeSafetensors(t, { format: 'fer-webgpu' }));
-    const script = `
-import json, sys
-from safetensors import safe_open
-out = {}
-with safe_open(sys.argv[1], framework="numpy") as f:
-    meta = f.metadata()
-    for k in f.keys():
-        a = f.get_tensor(k)
-        out[k] = {"shape": list(a.shape), "dtype": str(a.dtype), "values": [float(v) for v in a.ravel()]}
-print(json.dumps({"meta": meta, "tensors": out}))`;
-    const res = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
-    expect(res.meta).toEqual({ format: 'fer-webgpu' });
+    const res = readInPython(file);
+    expect(res.readers[0]).toBe('numpy');
+    expect(res.metadata).toEqual({ format: 'fer-webgpu' });
+    expect(Object.keys(res.tensors).sort()).toEqual([...t.keys()].sort());
     for (const [name, v] of t) {
       expect(res.tensors[name].dtype).toBe('float32');
       expect(res.tensors[name].shape).toEqual(v.shape);
       expect(res.tensors[name].values).toEqual(Array.from(v.data));
     }
+  });
+
+  it.skipIf(!python)('the NumPy reader checks the layout: a gap before a tensor fails it', () => {
+    const header = new TextEncoder().encode(JSON.stringify({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }));
+    const file = new Uint8Array(8 + header.length + 8);
+    new DataView(file.buffer).setBigUint64(0, BigInt(header.length), true);
+    file.set(header, 8);
+    const path = join(mkdtempSync(join(tmpdir(), 'fer-st-')), 'gap.safetensors');
+    writeFileSync(path, file);
+    expect(() => readInPython(path)).toThrow(/does not follow the previous one/);
   });
 
   it('refuses damaged files with one line saying why', () => {

@@ -18,6 +18,7 @@ import { softmaxCrossEntropy, softmaxCrossEntropyRef } from '../../src/ops/softm
 import { expectClose, GPU_TOLERANCE, relativeError } from '../support/compare.ts';
 import { toF64 } from '../support/gradcheck.ts';
 import { gpu } from '../support/gpu.ts';
+import { SLOW } from '../support/requires.ts';
 import { randomArray, randomInt } from '../support/random.ts';
 import { float64Backward, float64Forward } from './float64-net.ts';
 import { float64Params, randomizeParams } from './layer-gradcheck.ts';
@@ -276,8 +277,8 @@ function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const SLOW_LAYER_TOLERANCE = 1e-4;
 const END_TO_END_LOSS = 1e-4;
 const END_TO_END_L2 = 0.1;
-const slow = process.env.FER_SLOW_TESTS === '1';
-if (gpu && !slow) console.warn('\n[skip] the seed-model training step on WebGPU vs CPU (about 2 minutes on SwiftShader here): set FER_SLOW_TESTS=1 to run it\n');
+const slow = SLOW;
+if (gpu && !slow) console.warn('\n[skip] the seed-model training step on WebGPU vs CPU (about 2 minutes on SwiftShader here): set FER_SLOW_TESTS=1 to run it (CI runs it unless FER_SLOW_TESTS=0)\n');
 
 describe('the seed model: one training step on WebGPU gives the CPU\'s loss and gradients', () => {
   it.skipIf(!gpu || !slow)(

@@ -9,20 +9,17 @@ import { Random } from '../../src/backend/random.ts';
 import { DEFAULT_CASCADE } from '../../src/detect/cascade-file.ts';
 import { modelToBytes } from '../../src/nn/model-file.ts';
 import { createModel } from '../../src/nn/models.ts';
+import { requirement } from '../support/requires.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const ARTIFACTS = join(ROOT, 'tests/.artifacts');
 export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n[skip] browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)\n`);
-
-export const hasCascade = existsSync(DEFAULT_CASCADE);
-if (!hasCascade) console.warn(`\n[skip] browser and server tests skipped: the face cascade ${DEFAULT_CASCADE} is missing (apt-get install opencv-data)\n`);
+export const hasChromium = requirement(CHROMIUM, existsSync(CHROMIUM), 'apt-get install chromium');
+export const hasCascade = requirement(`the face cascade ${DEFAULT_CASCADE}`, existsSync(DEFAULT_CASCADE), 'apt-get install opencv-data');
 
 const PHOTOS = resolve(ROOT, process.env.FER_PHOTOS_DIR ?? '../shared/photos');
 export const ASTRONAUT = join(PHOTOS, 'astronaut.png');
-export const hasAstronaut = existsSync(ASTRONAUT);
-if (hasChromium && !hasAstronaut) console.warn(`\n[skip] browser photo tests skipped: ${ASTRONAUT} is missing (set FER_PHOTOS_DIR)\n`);
+export const hasAstronaut = requirement(ASTRONAUT, existsSync(ASTRONAUT), 'set FER_PHOTOS_DIR');
 
 /**
  * Headless chromium flags. `--enable-unsafe-webgpu` is all WebGPU needs here: Chromium then
