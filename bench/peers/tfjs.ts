@@ -9,7 +9,8 @@ import { Conv2D } from '../../src/nn/conv2d.ts';
 import { Dense } from '../../src/nn/dense.ts';
 import { Dropout } from '../../src/nn/dropout.ts';
 import { Flatten } from '../../src/nn/flatten.ts';
-import { MaxPool2D } from '../../src/nn/pooling.ts';
+import { GlobalAvgPool2D, MaxPool2D } from '../../src/nn/pooling.ts';
+import { ReLU } from '../../src/nn/activation.ts';
 import type { Sequential } from '../../src/nn/sequential.ts';
 import type { PeerStatus } from '../result-types.ts';
 
@@ -33,6 +34,8 @@ export interface Tf {
   tidy<T>(fn: () => T): T;
   matMul(a: TfTensor, b: TfTensor): TfTensor;
   maxPool(x: TfTensor, size: number, strides: number, pad: Pad): TfTensor;
+  mean(x: TfTensor, axes: number[]): TfTensor;
+  relu(x: TfTensor): TfTensor;
   batchNorm(x: TfTensor, mean: TfTensor, variance: TfTensor, offset: TfTensor, scale: TfTensor, eps: number): TfTensor;
   moments(x: TfTensor, axes: number[]): { mean: TfTensor; variance: TfTensor };
   dropout(x: TfTensor, rate: number): TfTensor;
@@ -169,6 +172,10 @@ export function tfjsModel(tf: Tf, model: Sequential, batch: number, mode: 'infer
       }
     } else if (layer instanceof MaxPool2D) {
       steps.push((h) => tf.maxPool(h, layer.opts.size, layer.opts.stride, layer.opts.padding));
+    } else if (layer instanceof GlobalAvgPool2D) {
+      steps.push((h) => tf.mean(h, [1, 2])); // NHWC: the mean over H and W
+    } else if (layer instanceof ReLU) {
+      steps.push((h) => tf.relu(h));
     } else if (layer instanceof Flatten) {
       steps.push((h) => h.reshape([h.shape[0], -1]));
     } else if (layer instanceof Dense) {
@@ -180,7 +187,8 @@ export function tfjsModel(tf: Tf, model: Sequential, batch: number, mode: 'infer
       throw new Error(`tfjs peer: no tfjs version of layer ${layer.name}`);
     }
   });
-  const x = ins.make([batch, 48, 48, 1], 0, 1);
+  const [channels, height, width] = model.inputShape;
+  const x = ins.make([batch, height, width, channels], 0, 1);
   const forward = () => steps.reduce((h, step) => step(h), x);
   if (!training) return { call: () => tf.tidy(forward).dispose(), dispose: ins.dispose };
 

@@ -54,6 +54,15 @@ export function maxPool2dCost(g: Pool2dGeometry, pass: 'forward' | 'backward'): 
   return { flops, bytes: F32 * (pass === 'forward' ? x + y : x + y + x), bound: 'memory' };
 }
 
+/**
+ * x is N×C×S (S = H·W), n = N·C·S values, the same count both ways: forward adds the n values
+ * (and scales N·C sums), reads x, writes y[N·C]; backward multiplies n times, reads dy, writes dx.
+ */
+export function globalAvgPoolCost(N: number, C: number, S: number, _pass: 'forward' | 'backward'): Cost {
+  const n = N * C * S;
+  return { flops: n, bytes: F32 * (n + N * C), bound: 'memory' };
+}
+
 export type BatchNormMode = 'train' | 'infer' | 'backward';
 
 /**

@@ -8,7 +8,8 @@ import { BatchNorm } from '../nn/batchnorm.ts';
 import { Conv2D } from '../nn/conv2d.ts';
 import { Dense } from '../nn/dense.ts';
 import { Dropout } from '../nn/dropout.ts';
-import { MaxPool2D } from '../nn/pooling.ts';
+import { GlobalAvgPool2D, MaxPool2D } from '../nn/pooling.ts';
+import { ReLU } from '../nn/activation.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { adamUpdate } from '../ops/adam.ts';
 import { batchNormBackward, batchNormInfer, batchNormTrain } from '../ops/batchnorm.ts';
@@ -16,9 +17,10 @@ import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, conv2dGeometry, type
 import { dropout, dropoutBackward } from '../ops/dropout.ts';
 import { gemmLabel, gemmTiles } from '../ops/gemm.ts';
 import { matmul, matmulPath, type MatmulOptions } from '../ops/matmul.ts';
+import { globalAvgPool, globalAvgPoolBackward } from '../ops/global-avg-pool.ts';
 import { maxPool2d, maxPool2dBackward, pool2dGeometry } from '../ops/maxpool2d.ts';
 import { sumChannels } from '../ops/reduce.ts';
-import { reluBackward } from '../ops/relu.ts';
+import { relu, reluBackward } from '../ops/relu.ts';
 import { sgdUpdate } from '../ops/sgd.ts';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
 import {
@@ -26,6 +28,7 @@ import {
   batchNormCost,
   conv2dCost,
   dropoutCost,
+  globalAvgPoolCost,
   matmulCost,
   maxPool2dCost,
   reluCost,
@@ -212,6 +215,24 @@ function poolCases(name: string, x: Shape, layer: MaxPool2D): KernelCase[] {
   ];
 }
 
+function globalPoolCases(name: string, x: Shape): KernelCase[] {
+  const [N, C] = x;
+  const S = x.slice(2).reduce((p, q) => p * q, 1);
+  return [
+    elementwise('global_avg_pool.forward', name, x, globalAvgPoolCost(N, C, S, 'forward'), (i) => { const xv = i.make(x); return () => globalAvgPool(xv); }),
+    elementwise('global_avg_pool.backward', name, x, globalAvgPoolCost(N, C, S, 'backward'), (i) => {
+      const dy = i.make([N, C]);
+      return () => globalAvgPoolBackward(dy, x);
+    }),
+  ];
+}
+
+/** A ReLU layer of its own (conv → BN → relu) runs the elementwise forward too, not a fused store. */
+function reluLayerCases(name: string, y: Shape): KernelCase[] {
+  const n = y.reduce((p, q) => p * q, 1);
+  return [elementwise('relu.forward', name, y, reluCost(n, 'forward'), (i) => { const xv = i.make(y, -1, 1); return () => relu(xv); }), ...reluCases(name, y)];
+}
+
 function dropoutCases(name: string, x: Shape, layer: Dropout): KernelCase[] {
   const n = x.reduce((p, q) => p * q, 1);
   return [
@@ -280,6 +301,8 @@ export function kernelCases(model: Sequential, batch: number): KernelCase[] {
       add([sumCase(layer.name, y)]);
     } else if (layer instanceof BatchNorm) add(batchNormCases(layer.name, x, layer));
     else if (layer instanceof MaxPool2D) add(poolCases(layer.name, x, layer));
+    else if (layer instanceof GlobalAvgPool2D) add(globalPoolCases(layer.name, x));
+    else if (layer instanceof ReLU) add(reluLayerCases(layer.name, y));
     else if (layer instanceof Dropout) add(dropoutCases(layer.name, x, layer));
   });
   add([lossCase(batch, model.classes.length)]);

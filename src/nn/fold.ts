@@ -2,6 +2,7 @@ import { tensor } from '../backend/create.ts';
 import { Random } from '../backend/random.ts';
 import { keep } from '../backend/scope.ts';
 import type { BackendName, Tensor } from '../backend/tensor.ts';
+import { ReLU } from './activation.ts';
 import { BatchNorm } from './batchnorm.ts';
 import { Conv2D } from './conv2d.ts';
 import { Dense } from './dense.ts';
@@ -41,6 +42,28 @@ async function affineOf(bn: BatchNorm, backend: BackendName): Promise<{ scale: T
   return { scale: keep(tensor(scale, [scale.length], backend)), shift: keep(tensor(shift, [shift.length], backend)) };
 }
 
+/**
+ * Conv2D or Dense WITHOUT activation → BatchNorm → ReLU (the `vgg` model's order): here the
+ * textbook fold is exact, relu((x⋆w + b)·s + t) = relu(x⋆(w·s) + (b·s + t)), so the batch norm
+ * goes into the weights (each output's row scaled by s, in float64) and the relu into the store.
+ */
+async function fuseIntoWeights(layer: Conv2D | Dense, bn: BatchNorm, relu: ReLU, backend: BackendName): Promise<Layer> {
+  const [w, b] = layer.params();
+  const [gamma, beta, mean, variance] = await Promise.all(bn.params().map((p) => p.value.read()));
+  const weight = Float32Array.from(await w.value.read());
+  const bias = Float32Array.from(await b.value.read());
+  const per = weight.length / bias.length;
+  for (let k = 0; k < bias.length; k++) {
+    const s = gamma[k] / Math.sqrt(variance[k] + bn.opts.eps);
+    for (let i = k * per; i < (k + 1) * per; i++) weight[i] = weight[i] * s;
+    bias[k] = bias[k] * s + (beta[k] - mean[k] * s);
+  }
+  const t: FusedTensors = { weight: keep(tensor(weight, w.value.shape, backend)), bias: keep(tensor(bias, b.value.shape, backend)), affine: null };
+  const folded = [layer.name, bn.name, relu.name];
+  if (layer instanceof Conv2D) return new FusedConv2D({ stride: layer.opts.stride, padding: layer.opts.padding }, true, t, folded);
+  return new FusedDense(true, t, folded);
+}
+
 async function fuse(layer: Conv2D | Dense, bn: BatchNorm | null, backend: BackendName): Promise<Layer> {
   const [w, b] = layer.params();
   const t: FusedTensors = { weight: await copy(w.value, backend), bias: await copy(b.value, backend), affine: bn ? await affineOf(bn, backend) : null };
@@ -66,6 +89,12 @@ export async function foldForInference(model: Sequential): Promise<Sequential> {
     if (l instanceof Conv2D || l instanceof Dense) {
       const next = model.layers[i + 1];
       const bn = next instanceof BatchNorm ? next : null;
+      const after = model.layers[i + 2];
+      if (bn && l.opts.activation === null && after instanceof ReLU) {
+        layers.push(await fuseIntoWeights(l, bn, after, backend));
+        i += 2;
+        continue;
+      }
       layers.push(await fuse(l, bn, backend));
       if (bn) i++;
     } else {

@@ -5,7 +5,8 @@ import { Dense } from './dense.ts';
 import { Dropout } from './dropout.ts';
 import { Flatten } from './flatten.ts';
 import type { Layer, LayerConfig } from './layer.ts';
-import { MaxPool2D } from './pooling.ts';
+import { GlobalAvgPool2D, MaxPool2D } from './pooling.ts';
+import { ReLU } from './activation.ts';
 
 /** Rebuilds a layer from the config a model file stores. */
 export function layerFromConfig(c: LayerConfig): Layer {
@@ -33,6 +34,10 @@ export function layerFromConfig(c: LayerConfig): Layer {
       return new BatchNorm({ momentum: num('momentum', false), eps: num('eps', false) });
     case 'MaxPool2D':
       return new MaxPool2D({ size: num('size', false), stride: num('stride', false), padding: padding() });
+    case 'GlobalAvgPool2D':
+      return new GlobalAvgPool2D();
+    case 'ReLU':
+      return new ReLU();
     case 'Flatten':
       return new Flatten();
     case 'Dropout':

@@ -1,4 +1,5 @@
 import type { Shape, Tensor } from '../backend/tensor.ts';
+import { globalAvgPool, globalAvgPoolBackward, globalPoolGeometry } from '../ops/global-avg-pool.ts';
 import { maxPool2d, maxPool2dBackward, pool2dGeometry, type Pool2dOptions } from '../ops/maxpool2d.ts';
 import { Layer, need, type ForwardContext, type LayerConfig } from './layer.ts';
 
@@ -36,5 +37,42 @@ export class MaxPool2D extends Layer {
 
   config(): LayerConfig {
     return { type: this.type, ...this.opts };
+  }
+}
+
+/**
+ * Global average pooling: [C, H, W] → [C], each channel's mean over its plane. No weights; at the
+ * top of a network it replaces Flatten + a wide dense layer (the `vgg` model's 192×5×5 map would
+ * otherwise need 4,800 inputs per class).
+ */
+export class GlobalAvgPool2D extends Layer {
+  readonly type = 'GlobalAvgPool2D';
+  #inShape: Shape | null = null;
+
+  outputShape(input: Shape): Shape {
+    return [globalPoolGeometry([1, ...input]).C];
+  }
+
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    if (ctx.training) this.#inShape = x.shape;
+    return globalAvgPool(x);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    const shape = need(this.#inShape, this, 'input shape');
+    this.clearCache();
+    return needInputGrad ? globalAvgPoolBackward(dy, shape) : null;
+  }
+
+  override clearCache(): void {
+    this.#inShape = null;
+  }
+
+  config(): LayerConfig {
+    return { type: this.type };
+  }
+
+  override macs(input: Shape): number {
+    return input.reduce((a, b) => a * b, 1);
   }
 }

@@ -27,6 +27,8 @@ const KERAS_NAMES: Record<string, string> = {
   Dense: 'dense',
   BatchNorm: 'batch_normalization',
   MaxPool2D: 'max_pooling2d',
+  GlobalAvgPool2D: 'global_average_pooling2d',
+  ReLU: 're_lu',
   Flatten: 'flatten',
   Dropout: 'dropout',
 };

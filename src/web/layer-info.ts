@@ -62,6 +62,10 @@ function kernelsOf(config: LayerConfig, input: Shape, gpu: WebGpuBackend | null)
       return { kernels: ['batchnorm.wgsl'], how: 'inference: the elementwise apply entry point with the running mean and variance' };
     case 'MaxPool2D':
       return { kernels: ['maxpool2d.wgsl'], how: 'one invocation per output takes the maximum of its window' };
+    case 'GlobalAvgPool2D':
+      return { kernels: ['global_avg_pool.wgsl'], how: "one invocation per channel of each image adds its plane's values and scales by 1/(H·W)" };
+    case 'ReLU':
+      return { kernels: ['relu.wgsl'], how: 'elementwise max(x, 0) (folded models do this in the convolution store instead)' };
     case 'Flatten':
       return { kernels: [], how: 'no kernel: the same buffer is read as [N, C·H·W] (a view)' };
     case 'Dropout':

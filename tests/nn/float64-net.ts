@@ -6,7 +6,9 @@ import { Dense } from '../../src/nn/dense.ts';
 import { Dropout } from '../../src/nn/dropout.ts';
 import { Flatten } from '../../src/nn/flatten.ts';
 import type { Layer } from '../../src/nn/layer.ts';
-import { MaxPool2D } from '../../src/nn/pooling.ts';
+import { GlobalAvgPool2D, MaxPool2D } from '../../src/nn/pooling.ts';
+import { ReLU } from '../../src/nn/activation.ts';
+import { globalAvgPoolBackwardRef, globalAvgPoolRef, globalPoolGeometry } from '../../src/ops/global-avg-pool.ts';
 import { batchNormBackwardRef, batchNormInferRef, batchNormTrainRef } from '../../src/ops/batchnorm.ts';
 import { conv2dBackwardFilterRef, conv2dBackwardInputRef, conv2dGeometry, conv2dRef } from '../../src/ops/conv2d.ts';
 import { dropoutBackwardRef, dropoutRef } from '../../src/ops/dropout.ts';
@@ -122,6 +124,11 @@ export function float64Forward(
         }
       }
       h = out;
+    } else if (l instanceof GlobalAvgPool2D) {
+      globalAvgPoolRef(globalPoolGeometry([N, ...inShape]), h, out);
+      h = out;
+    } else if (l instanceof ReLU) {
+      h = reluWithMargin(h, state);
     } else if (l instanceof Flatten) {
       h = h.slice();
     } else if (l instanceof Dropout) {
@@ -197,6 +204,10 @@ export function float64Backward(
       grads.set(`${l.name}.gamma`, dgamma).set(`${l.name}.beta`, dbeta);
     } else if (l instanceof MaxPool2D) {
       maxPool2dBackwardRef(pool2dGeometry([N, ...inShape], l.opts), t.x, g, dx);
+    } else if (l instanceof GlobalAvgPool2D) {
+      globalAvgPoolBackwardRef(globalPoolGeometry([N, ...inShape]), g, dx);
+    } else if (l instanceof ReLU) {
+      reluBackwardRef(t.y, g, dx);
     } else if (l instanceof Flatten) {
       dx.set(g);
     } else if (l instanceof Dropout) {

@@ -145,7 +145,7 @@ describe('Sequential', () => {
     const small = createModel('small').build(new Random(1), 'cpu');
     expect(small.summary().macs / 1e6).toBeGreaterThan(20);
     expect(small.summary().macs / 1e6).toBeLessThan(30);
-    expect(() => createModel('big')).toThrow(/unknown model "big": choose seed or small/);
+    expect(() => createModel('big')).toThrow(/unknown model "big": choose seed, small or vgg/);
   });
 
   it('refuses bad input with one line: wrong shape, disposed, other backend, classes that do not fit', () => {
