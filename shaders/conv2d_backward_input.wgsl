@@ -22,7 +22,6 @@ struct Params {
   N: u32, C: u32, H: u32, W: u32,
   K: u32, R: u32, S: u32, stride: u32,
   OH: u32, OW: u32, padTop: u32, padLeft: u32,
-  hasBias: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

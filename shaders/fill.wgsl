@@ -1,7 +1,8 @@
 // fill.wgsl: writes one value into every element of a buffer.
 //
-// Used to poison fresh outputs with NaN in tests (so an element a kernel forgot to write
-// shows up) and to make constant tensors on the GPU.
+// Its one use: with debug.poison set (as in the tests), every fresh output buffer is filled with
+// NaN first, so an element a kernel forgot to write shows up. Constant tensors are uploaded, not
+// filled.
 // One invocation per element, 256 per workgroup; no workgroup memory; one store per output.
 
 struct Params {

@@ -7,8 +7,9 @@
 // when transB), C is M×N; bias has N values and is added to every row. storeC then applies the
 // optional epilogue per column n: relu, then ·scale[n] + shift[n] (an inference batch norm folded
 // in), so a dense layer with its activation and batch norm is this one dispatch.
-// Where A is not transposed, K is a multiple of 4 and (B is transposed or N is a multiple of
-// 4), the dispatcher appends gemm_vec4.wgsl instead, which reads A and B as vec4 through the
+// Where the adapter uses register tiles with vec4 loads (GemmTiles 'registers' with vec4; never
+// the 'shared' variant), A is not transposed, K is a multiple of 4 and (B is transposed or N is
+// a multiple of 4), the dispatcher appends gemm_vec4.wgsl instead, which reads A and B as vec4 through the
 // second pair of bindings below (the same buffers; each entry point uses one pair).
 // Work per output: K multiply-adds.
 

@@ -25,8 +25,8 @@ struct Params {
   stride: u32,
   oh: u32,
   ow: u32,
-  pad_top: u32,
-  pad_left: u32,
+  padTop: u32,
+  padLeft: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -36,11 +36,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
 // The flat index in x of the window's first maximum; `plane` is the offset of its (n, c) plane.
-fn window_argmax(plane: u32, oh: u32, ow: u32) -> u32 {
-  let top = i32(oh * p.stride) - i32(p.pad_top);
-  let left = i32(ow * p.stride) - i32(p.pad_left);
+fn windowArgmax(plane: u32, oh: u32, ow: u32) -> u32 {
+  let top = i32(oh * p.stride) - i32(p.padTop);
+  let left = i32(ow * p.stride) - i32(p.padLeft);
   var best = 0u;
-  var best_v = 0.0;
+  var bestV = 0.0;
   var found = false;
   for (var r = 0; r < i32(p.size); r++) {
     let ih = top + r;
@@ -54,9 +54,9 @@ fn window_argmax(plane: u32, oh: u32, ow: u32) -> u32 {
       }
       let i = plane + u32(ih) * p.w + u32(iw);
       let v = x[i];
-      if (!found || v > best_v) {
+      if (!found || v > bestV) {
         best = i;
-        best_v = v;
+        bestV = v;
         found = true;
       }
     }
@@ -67,18 +67,18 @@ fn window_argmax(plane: u32, oh: u32, ow: u32) -> u32 {
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let o = gid.x + gid.y * nwg.x * 256u;
-  let per_plane = p.oh * p.ow;
-  if (o >= p.n * p.c * per_plane) {
+  let perPlane = p.oh * p.ow;
+  if (o >= p.n * p.c * perPlane) {
     return;
   }
-  let nc = o / per_plane;
-  let rest = o - nc * per_plane;
+  let nc = o / perPlane;
+  let rest = o - nc * perPlane;
   let oh = rest / p.ow;
   let ow = rest - oh * p.ow;
-  y[o] = x[window_argmax(nc * p.h * p.w, oh, ow)];
+  y[o] = x[windowArgmax(nc * p.h * p.w, oh, ow)];
 }
 
-// backward bindings: the forward input x stays at binding 1 (window_argmax reads it), then the
+// backward bindings: the forward input x stays at binding 1 (windowArgmax reads it), then the
 // output gradient and the input gradient
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
@@ -86,29 +86,29 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
-  let per_plane = p.h * p.w;
-  if (i >= p.n * p.c * per_plane) {
+  let perPlane = p.h * p.w;
+  if (i >= p.n * p.c * perPlane) {
     return;
   }
-  let nc = i / per_plane;
-  let rest = i - nc * per_plane;
+  let nc = i / perPlane;
+  let rest = i - nc * perPlane;
   let ih = i32(rest / p.w);
   let iw = i32(rest - u32(ih) * p.w);
   // Window oh covers rows oh·stride − padTop … oh·stride − padTop + size − 1, so it contains ih
   // when (ih + padTop − size + 1)/stride ≤ oh ≤ (ih + padTop)/stride.
   let st = i32(p.stride);
   let sz = i32(p.size);
-  let row = ih + i32(p.pad_top);
-  let col = iw + i32(p.pad_left);
+  let row = ih + i32(p.padTop);
+  let col = iw + i32(p.padLeft);
   let oh0 = max(row - sz + st, 0) / st;   // ⌈(row − size + 1)/stride⌉ clamped at 0
   let oh1 = min(row / st, i32(p.oh) - 1);
   let ow0 = max(col - sz + st, 0) / st;
   let ow1 = min(col / st, i32(p.ow) - 1);
-  let plane = nc * per_plane;
+  let plane = nc * perPlane;
   var sum = 0.0;
   for (var oh = oh0; oh <= oh1; oh++) {
     for (var ow = ow0; ow <= ow1; ow++) {
-      if (window_argmax(plane, u32(oh), u32(ow)) == i) {
+      if (windowArgmax(plane, u32(oh), u32(ow)) == i) {
         sum += dy[(nc * p.oh + u32(oh)) * p.ow + u32(ow)];
       }
     }

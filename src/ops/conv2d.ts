@@ -203,10 +203,11 @@ export function conv2dBackwardFilterRef(g: Conv2dGeometry, x: Floats, dy: Floats
 
 // ---- WebGPU: implicit GEMM, the same three products with the patches gathered on the fly ----
 
-/** The Params struct the three shaders share (the backward passes ignore the epilogue's flags). */
-function params(g: Conv2dGeometry, hasBias = false, e: Epilogue = {}): Uint8Array {
+/** The Params struct of the three shaders: the geometry, then (forward only) the epilogue's flags. */
+function params(g: Conv2dGeometry, epilogue?: { hasBias: boolean; e: Epilogue }): Uint8Array {
   const { N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft } = g;
-  return packParams([N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft, ...epilogueFlags(hasBias, e)].map(u32));
+  const flags = epilogue ? epilogueFlags(epilogue.hasBias, epilogue.e) : [];
+  return packParams([N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft, ...flags].map(u32));
 }
 
 // ---- the ops ----
@@ -234,7 +235,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dFo
   const tiles = gemmTiles(gpu);
   const kernel = gemmKernel('conv2d.forward', conv2dWgsl, tiles, ['read', 'read', 'read', 'read', 'read', 'write']);
   const none = gpu.placeholder;
-  gpu.run(kernel, [x, w, bias ?? none, scale ?? none, shift ?? none, y], params(g, bias !== null, opts), gemmGrid(g.K, g.N * g.OH * g.OW, tiles));
+  gpu.run(kernel, [x, w, bias ?? none, scale ?? none, shift ?? none, y], params(g, { hasBias: bias !== null, e: opts }), gemmGrid(g.K, g.N * g.OH * g.OW, tiles));
   return y;
 }
 
