@@ -3,8 +3,9 @@
 //
 //   lse_i    = m_i + log Σ_c exp(z_ic − m_i)       m_i = max_c z_ic (so no exp overflows)
 //   W        = Σ_j w[y_j]                           (w ≡ 1 without class weights: the mean)
-//   loss     = Σ_i w[y_i] · (lse_i − z_i,y_i) / W
-//   dz_ic    = w[y_i] · (exp(z_ic − lse_i) − [c = y_i]) / W
+//   q_ic     = (1 − ε)·[c = y_i] + ε/K            label smoothing ε (0: the one-hot label)
+//   loss     = Σ_i w[y_i] · (lse_i − Σ_c q_ic·z_ic) / W
+//   dz_ic    = w[y_i] · (exp(z_ic − lse_i) − q_ic) / W
 //
 // Entry points, one invocation each per row, 64 rows per workgroup (rows on a 2-D grid past
 // 65535 workgroups), no workgroup memory:
@@ -24,6 +25,7 @@ struct Params {
   k: u32,
   weighted: u32,    // 1: class weights are bound; 0: every class weighs 1
   nan_bits: u32,    // 0x7fc00000: a NaN constant is a shader-creation error, so it comes in as bits
+  smoothing: f32,   // ε; with 0 every value is bit for bit what it was without smoothing
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -98,16 +100,20 @@ fn rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     m = max(m, z[base + c]);
   }
   var s = 0.0;
+  var zsum = 0.0;
   for (var c = 0u; c < p.k; c++) {
     s += exp(z[base + c] - m);
+    zsum += z[base + c];
   }
   let lse = m + log(s);
   let y = labels[i];
   let cls = class_index(y);
   let g = weight_of(y) / wsum;
-  shares[i] = g * (lse - z[base + cls]);
+  let on = 1.0 - p.smoothing;
+  let off = p.smoothing / f32(p.k);
+  shares[i] = g * (lse - on * z[base + cls] - off * zsum);
   for (var c = 0u; c < p.k; c++) {
-    dz[base + c] = g * (exp(z[base + c] - lse) - select(0.0, 1.0, c == cls));
+    dz[base + c] = g * (exp(z[base + c] - lse) - (select(0.0, 1.0, c == cls) * on + off));
   }
 }
 

@@ -115,7 +115,7 @@ describe('augmentImage', () => {
     const rng = new Random(1);
     const buf = new Float32Array(2 * PIXELS);
     expect(() => augmentImage(new Float32Array(10), new Float32Array(PIXELS), rng, NO_AUGMENT)).toThrow(
-      new FerError('augmentImage: src has 10 and dst 2304 values, want 2304 each (48×48)'),
+      new FerError('augmentImage: src has 10 and dst 2304 values, want 2304 (48×48) and a square crop with an even margin'),
     );
     expect(() => augmentImage(buf.subarray(0, PIXELS), buf.subarray(100, 100 + PIXELS), rng, NO_AUGMENT)).toThrow(new FerError('augmentImage: src and dst overlap, want separate buffers'));
     expect(() => augmentImage(image(), new Float32Array(PIXELS), rng, only({ shift: 1.5 }))).toThrow(new FerError('augment: shift is 1.5, want an integer from 0 to 23'));

@@ -40,6 +40,37 @@ describe('softmax cross-entropy: the CPU reference', () => {
     }
   });
 
+  it('label smoothing: the cross-entropy against (1 − ε)·onehot + ε/K, weighted by the true class', async () => {
+    const [N, K, eps] = [9, 7, 0.1];
+    const z = randomArray(N * K, -3, 3);
+    const y = randomLabels(N, K);
+    const w = randomWeights(K);
+    for (const weights of [null, w]) {
+      let num = 0;
+      let den = 0;
+      const dz = new Float64Array(N * K);
+      for (let i = 0; i < N; i++) {
+        const row = Array.from(z.subarray(i * K, (i + 1) * K));
+        const s = row.reduce((a, v) => a + Math.exp(v), 0);
+        const wi = weights ? weights[y[i]] : 1;
+        row.forEach((v, c) => (num -= wi * ((c === y[i] ? 1 - eps : 0) + eps / K) * Math.log(Math.exp(v) / s)));
+        den += wi;
+      }
+      for (let i = 0; i < N; i++) {
+        const row = Array.from(z.subarray(i * K, (i + 1) * K));
+        const s = row.reduce((a, v) => a + Math.exp(v), 0);
+        const wi = weights ? weights[y[i]] : 1;
+        row.forEach((v, c) => (dz[i * K + c] = (wi * (Math.exp(v) / s - ((c === y[i] ? 1 - eps : 0) + eps / K))) / den));
+      }
+      const got = softmaxCrossEntropy(tensor(z, [N, K], 'cpu'), tensor(y, [N], 'cpu'), weights && tensor(weights, [K], 'cpu'), eps);
+      expectClose(await got.loss.read(), [num / den], 1e-6, 'smoothed loss');
+      expectClose(await got.dlogits.read(), dz, 1e-6, 'smoothed dlogits');
+      // and it is not the unsmoothed loss: a dropped ε would fail above, shown here to differ
+      const plain = await softmaxCrossEntropy(tensor(z, [N, K], 'cpu'), tensor(y, [N], 'cpu'), weights && tensor(weights, [K], 'cpu')).loss.read();
+      expect(Math.abs(plain[0] - num / den)).toBeGreaterThan(1e-3);
+    }
+  });
+
   it('equal logits give log K', async () => {
     const { loss } = softmaxCrossEntropy(tensor(new Float32Array(3 * 7).fill(0.25), [3, 7], 'cpu'), tensor([0, 3, 6], [3], 'cpu'));
     expect((await loss.read())[0]).toBeCloseTo(Math.log(7), 6);
@@ -63,16 +94,16 @@ describe('softmax cross-entropy: the CPU reference', () => {
     }
   });
 
-  for (const weighted of [false, true]) {
-    it(`dlogits match finite differences in float64${weighted ? ', with class weights' : ''}`, () => {
+  for (const [weighted, eps] of [[false, 0], [true, 0], [false, 0.1], [true, 0.3]] as const) {
+    it(`dlogits match finite differences in float64${weighted ? ', with class weights' : ''}${eps ? `, label smoothing ${eps}` : ''}`, () => {
       const [N, K] = [6, 5];
       const z = toF64(randomArray(N * K, -3, 3));
       const y = toF64(randomLabels(N, K));
       const w = weighted ? toF64(randomWeights(K)) : null;
       const scratch = new Float64Array(N * K);
-      const loss = (v: Float64Array) => softmaxCrossEntropyRef(v, y, w, N, K, scratch);
+      const loss = (v: Float64Array) => softmaxCrossEntropyRef(v, y, w, N, K, scratch, eps);
       const dz = new Float64Array(N * K);
-      softmaxCrossEntropyRef(z, y, w, N, K, dz);
+      softmaxCrossEntropyRef(z, y, w, N, K, dz, eps);
       expectGradient('dlogits', z, loss, dz);
     });
   }
@@ -97,13 +128,13 @@ describe('softmax cross-entropy: the CPU reference', () => {
 
 describe('softmax cross-entropy: WebGPU against the CPU twin', () => {
   for (const [N, K] of [[1, 1], [1, 7], [5, 3], [33, 7], [256, 7], [300, 13]]) {
-    for (const weighted of [false, true]) {
-      it.skipIf(!gpu)(`N=${N} K=${K}${weighted ? ' with class weights' : ''}`, async () => {
+    for (const [weighted, eps] of [[false, 0], [true, 0], [false, 0.1], [true, 0.25]] as const) {
+      it.skipIf(!gpu)(`N=${N} K=${K}${weighted ? ' with class weights' : ''}${eps ? `, label smoothing ${eps}` : ''}`, async () => {
         const z = randomArray(N * K, -4, 4);
         const y = randomLabels(N, K);
         const w = randomWeights(K);
         const run = (be: 'cpu' | 'webgpu') =>
-          softmaxCrossEntropy(tensor(z, [N, K], be), tensor(y, [N], be), weighted ? tensor(w, [K], be) : null);
+          softmaxCrossEntropy(tensor(z, [N, K], be), tensor(y, [N], be), weighted ? tensor(w, [K], be) : null, eps);
         const want = run('cpu');
         const got = run('webgpu');
         expectClose(await got.loss.read(), await want.loss.read(), GPU_TOLERANCE, 'loss');
@@ -147,6 +178,12 @@ describe('softmax cross-entropy: bad input', () => {
     expect(() => softmaxCrossEntropy(z(), tensor([0, 1, 2, 0], [4], 'cpu'), tensor([1, 1], [2], 'cpu'))).toThrow(/^softmaxCrossEntropy: classWeights has shape \[2\], wanted \[3\] one weight per class$/);
     expect(() => softmaxCrossEntropy(tensor(randomArray(12), [12], 'cpu'), tensor([0], [1], 'cpu'))).toThrow(/^softmaxCrossEntropy: logits has shape \[12\], wanted rank 2 \[N,K\]$/);
     expect(() => softmax(tensor([], [0, 3], 'cpu'))).toThrow(/^softmax: the number of rows of logits must be a positive integer, got 0$/);
+  });
+
+  it('rejects a label smoothing outside [0, 1), in one line', () => {
+    for (const bad of [-0.1, 1, NaN]) {
+      expect(() => softmaxCrossEntropy(z(), tensor([0, 1, 2, 0], [4], 'cpu'), null, bad)).toThrow(new RegExp(`^softmaxCrossEntropy: labelSmoothing must be in \\[0, 1\\), got ${bad}$`));
+    }
   });
 
   it('rejects disposed tensors, in one line', () => {
