@@ -26,6 +26,14 @@ export function decodeImage(bytes: Uint8Array, name: string): Image {
   throw new FerError(`${name}: not a PNG or JPEG file`);
 }
 
+/** Encodes gray or RGBA pixels as JPEG (baseline, quality 90). */
+export function encodeJpeg(img: Image, quality = 90): Uint8Array {
+  const rgba = new Uint8Array(img.width * img.height * 4);
+  if (img.channels === 4) rgba.set(img.data);
+  else for (let i = 0; i < img.width * img.height; i++) rgba.set([img.data[i], img.data[i], img.data[i], 255], 4 * i);
+  return new Uint8Array(jpeg.encode({ width: img.width, height: img.height, data: rgba }, quality).data);
+}
+
 /** Encodes gray or RGBA pixels as PNG. */
 export function encodePng(img: Image): Uint8Array {
   const png = new PNG({ width: img.width, height: img.height });

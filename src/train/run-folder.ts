@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { tensor } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { keep } from '../backend/scope.ts';
@@ -81,7 +81,9 @@ export function trainingMetadata(state: RunState): Record<string, string> {
   const s = state.settings;
   return {
     trained_with: 'fer-webgpu',
-    data: s.data,
+    // The data file's name, not where it lay on the training machine (a shipped model's
+    // metadata is shown in the demo and in predict --json).
+    data: s.dataPath === null ? s.data : basename(s.dataPath),
     epochs: String(state.log.length),
     optimizer: `${s.optimizer.kind} lr ${s.optimizer.lr}`,
     batch_size: String(s.batchSize),
