@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { FerError } from '../backend/errors.ts';
 import { knnPredict } from '../baseline/knn.ts';
 import { pixelSamples } from '../baseline/samples.ts';
 import { KERNELS, svmPredict, SVM_DEFAULTS, type SvmKernel } from '../baseline/svm-pipeline.ts';
-import { sampleSplits, USAGES, type Usage } from '../data/dataset.ts';
+import { sampleSplits, type Usage } from '../data/dataset.ts';
+import { describeSkipped } from '../data/skipped.ts';
 import { EMOTIONS } from '../data/emotions.ts';
 import { loadData } from '../data/load.ts';
 import { emptyConfusion, formatMetrics, metricsFromConfusion } from '../train/metrics.ts';
@@ -11,104 +11,63 @@ import { writeEvaluation } from '../train/report.ts';
 import { RunFolder } from '../train/run-folder.ts';
 import { METRICS, type Metric } from '../ops/pairwise-distance.ts';
 import { chooseBackend } from './backend-choice.ts';
+import { defineCommand, parseFlags } from './flags.ts';
 import { bar, duration, ProgressLine } from './progress.ts';
 import { machineLoad } from './timing.ts';
 
-export const BASELINE_HELP = `fer baseline knn|svm --data PATH [options]
-
-The classical baselines on raw pixels: k-nearest neighbours, or a one-vs-rest linear SVM on
+export const BASELINE = defineCommand({
+  usage: 'fer baseline knn|svm --data PATH [options]',
+  about: `The classical baselines on raw pixels: k-nearest neighbours, or a one-vs-rest linear SVM on
 standardized pixels (--kernel linear) or on an explicit feature map of the RBF or polynomial
 kernel. Trains on the Training split, evaluates on --split, and reports like fer eval:
 accuracy, per-class precision/recall/F1, macro-F1 and the confusion matrix, written to
-baseline-<split>.txt/.json/-confusion.png in --out.
-
-  --data PATH            FER2013 CSV (plain or .gz) or image folder
-  --split NAME           PublicTest (default) or PrivateTest
-  --limit N              N images of each split, drawn at random (seeded by --seed; the FER2013
-                         CSV may list a split sorted by class, so not the first N)
-  --backend webgpu|cpu   (default: webgpu, falling back to cpu)
-  --out DIR              report folder (default: runs/baseline-<method>)
-  --json                 print only one JSON object on stdout
-  --skip-bad             skip bad rows/images instead of stopping
-
-knn (pixels 0–255; the distances are computed on the backend):
-  --k N                  neighbours that vote (default 1); ties go to the class of the nearest
-  --metric l1|l2         Manhattan (default) or Euclidean distance
-
-svm (Pegasos SGD on the hinge loss with L2 regularisation, seeded shuffling):
-  --kernel linear|rbf|poly   (default rbf)
-  --features D           random features (default ${SVM_DEFAULTS.features.rbf} for rbf, ${SVM_DEFAULTS.features.poly} for poly)
-  --gamma G              rbf exp(-G·|x-y|²) (default 1/(4·2304)), poly (G·x·y + 1)^degree
-                         (default 1/2304), on standardized pixels
-  --degree P             poly degree (default ${SVM_DEFAULTS.degree})
-  --lambda L             L2 regularisation (default ${SVM_DEFAULTS.lambda}; C = 1/(L·n))
-  --epochs N             passes over the training set (default ${SVM_DEFAULTS.epochs})
-  --seed S               feature-map and shuffling seed, and --limit's draw (default ${SVM_DEFAULTS.seed})`;
-
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new FerError(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
-
-function positiveNumber(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new FerError(`--${name} must be a positive number, got "${value}"`);
-  return n;
-}
+baseline-<split>.txt/.json/-confusion.png in --out.`,
+  positionals: { min: 0, max: 1, what: 'one method, knn or svm' },
+  flags: {
+    data: { kind: 'path', help: 'FER2013 CSV (plain or .gz) or image folder' },
+    split: { kind: 'choice', choices: ['PublicTest', 'PrivateTest'], default: 'PublicTest', help: 'the split to test on' },
+    limit: { kind: 'int', help: 'N images of each split, drawn at random (seeded by --seed; the FER2013\nCSV may list a split sorted by class, so not the first N)' },
+    backend: { kind: 'choice', choices: ['webgpu', 'cpu'], help: '(default: webgpu, falling back to cpu)' },
+    out: { kind: 'path', arg: 'DIR', help: 'report folder (default: runs/baseline-<method>)' },
+    json: { kind: 'bool', help: 'print only one JSON object on stdout' },
+    'skip-bad': { kind: 'bool', help: 'skip bad rows/images (reported, with the first few in full) instead of stopping' },
+    k: { kind: 'int', default: 1, section: '\nknn (pixels 0–255; the distances are computed on the backend):', help: 'neighbours that vote; ties go to the class of the nearest' },
+    metric: { kind: 'choice', choices: METRICS, default: 'l1', help: 'Manhattan (l1) or Euclidean (l2) distance' },
+    kernel: { kind: 'choice', choices: KERNELS, default: 'rbf', section: '\nsvm (Pegasos SGD on the hinge loss with L2 regularisation, seeded shuffling):', help: 'the kernel' },
+    features: { kind: 'int', arg: 'D', help: `random features (default ${SVM_DEFAULTS.features.rbf} for rbf, ${SVM_DEFAULTS.features.poly} for poly)` },
+    gamma: { kind: 'number', arg: 'G', min: 0, open: 'min', help: 'rbf exp(-G·|x-y|²) (default 1/(4·2304)), poly (G·x·y + 1)^degree\n(default 1/2304), on standardized pixels' },
+    degree: { kind: 'int', arg: 'P', default: SVM_DEFAULTS.degree, help: 'poly degree' },
+    lambda: { kind: 'number', arg: 'L', min: 0, open: 'min', default: SVM_DEFAULTS.lambda, help: 'L2 regularisation (C = 1/(L·n))' },
+    epochs: { kind: 'int', default: SVM_DEFAULTS.epochs, help: 'passes over the training set' },
+    seed: { kind: 'int', arg: 'S', min: 0, default: SVM_DEFAULTS.seed, help: "feature-map and shuffling seed, and --limit's draw" },
+  },
+});
 
 export async function baselineCommand(argv: string[]): Promise<void> {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      data: { type: 'string' },
-      split: { type: 'string', default: 'PublicTest' },
-      limit: { type: 'string' },
-      backend: { type: 'string' },
-      out: { type: 'string' },
-      json: { type: 'boolean' },
-      'skip-bad': { type: 'boolean' },
-      k: { type: 'string' },
-      metric: { type: 'string' },
-      kernel: { type: 'string' },
-      features: { type: 'string' },
-      gamma: { type: 'string' },
-      degree: { type: 'string' },
-      lambda: { type: 'string' },
-      epochs: { type: 'string' },
-      seed: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (v.help) return void console.log(BASELINE_HELP);
+  const args = parseFlags(BASELINE, argv);
+  if (!args) return;
+  const { values: v, positionals, given } = args;
   const method = positionals[0];
   if (method !== 'knn' && method !== 'svm') throw new FerError(`baseline needs a method, knn or svm, got ${method === undefined ? 'none' : `"${method}"`}`);
-  if (positionals.length > 1) throw new FerError(`baseline takes one method, got "${positionals.join(' ')}"`);
   if (!v.data) throw new FerError('baseline needs --data PATH (a FER2013 CSV or an image folder)');
   const split = v.split as Usage;
-  if (!USAGES.includes(split) || split === 'Training') throw new FerError(`--split must be PublicTest or PrivateTest, got "${v.split}"`);
-  const limit = v.limit === undefined ? undefined : positiveInt('limit', v.limit, 0);
-  const knnOnly = ['k', 'metric'].filter((o) => v[o as 'k'] !== undefined);
-  const svmOnly = ['kernel', 'features', 'gamma', 'degree', 'lambda', 'epochs'].filter((o) => v[o as 'k'] !== undefined);
+  const limit = v.limit;
+  const knnOnly = ['k', 'metric'].filter((o) => given.has(o as 'k'));
+  const svmOnly = ['kernel', 'features', 'gamma', 'degree', 'lambda', 'epochs'].filter((o) => given.has(o as 'k'));
   if (method === 'knn' && svmOnly.length > 0) throw new FerError(`--${svmOnly[0]} is an svm option, not knn's`);
   if (method === 'svm' && knnOnly.length > 0) throw new FerError(`--${knnOnly[0]} is a knn option, not svm's`);
 
-  const k = positiveInt('k', v.k, 1);
-  const metric = (v.metric ?? 'l1') as Metric;
-  if (!METRICS.includes(metric)) throw new FerError(`--metric must be l1 or l2, got "${v.metric}"`);
-  const kernel = (v.kernel ?? 'rbf') as SvmKernel;
-  if (!KERNELS.includes(kernel)) throw new FerError(`--kernel must be linear, rbf or poly, got "${v.kernel}"`);
+  const k = v.k;
+  const metric = v.metric as Metric;
+  const kernel = v.kernel as SvmKernel;
   const svm = {
     kernel,
-    features: positiveInt('features', v.features, SVM_DEFAULTS.features[kernel]),
-    gamma: positiveNumber('gamma', v.gamma, SVM_DEFAULTS.gamma[kernel]),
-    degree: positiveInt('degree', v.degree, SVM_DEFAULTS.degree),
-    lambda: positiveNumber('lambda', v.lambda, SVM_DEFAULTS.lambda),
-    epochs: positiveInt('epochs', v.epochs, SVM_DEFAULTS.epochs),
-    seed: v.seed === undefined ? SVM_DEFAULTS.seed : positiveInt('seed', v.seed, 0),
+    features: v.features ?? SVM_DEFAULTS.features[kernel],
+    gamma: v.gamma ?? SVM_DEFAULTS.gamma[kernel],
+    degree: v.degree,
+    lambda: v.lambda,
+    epochs: v.epochs,
+    seed: v.seed,
   };
   const name = method === 'knn' ? `knn-${metric}-k${k}` : `svm-${kernel}`;
   const out = v.out ?? `runs/baseline-${name}`;
@@ -118,11 +77,11 @@ export async function baselineCommand(argv: string[]): Promise<void> {
   const progress = new ProgressLine();
   const { splits, skipped } = await loadData(v.data, {
     splits: ['Training', split],
-    skipBad: Boolean(v['skip-bad']),
+    skipBad: v['skip-bad'],
     onProgress: (f: number, n: number) => progress.update(`loading ${v.data} ${bar(f)} ${n} images`),
   });
   progress.done();
-  if (skipped.count > 0) say(`skipped ${skipped.count} bad rows/images: ${Object.entries(skipped.reasons).map(([r, n]) => `${n}× ${r}`).join('; ')}`);
+  for (const line of describeSkipped(skipped)) say(line);
   const sampled = sampleSplits(splits, limit, svm.seed);
   const trainDs = sampled.Training;
   const testDs = sampled[split];

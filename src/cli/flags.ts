@@ -107,7 +107,7 @@ export function ruleText(s: FlagSpec): string {
     case 'path':
       return 'a path';
     case 'choice':
-      return s.choices.length === 2 ? `${s.choices[0]} or ${s.choices[1]}` : `one of ${s.choices.join(', ')}`;
+      return s.choices.length === 1 ? s.choices[0] : `${s.choices.slice(0, -1).join(', ')} or ${s.choices.at(-1)}`;
     case 'int':
       return intText(s);
     case 'number':
@@ -168,7 +168,8 @@ export function didYouMean(typed: string, known: readonly string[]): string | nu
     const d = editDistance(typed, k);
     const prefix = k.length >= 2 && (typed.startsWith(k) || k.startsWith(typed)) && typed.length >= 2;
     const score = prefix ? Math.min(d, 1.5) : d;
-    if ((prefix || d <= Math.max(2, Math.floor(k.length / 3))) && score < bestScore) {
+    const near = d <= Math.max(1, Math.floor(Math.max(k.length, typed.length) / 3)) && d < Math.min(k.length, typed.length);
+    if ((prefix || near) && score < bestScore) {
       best = k;
       bestScore = score;
     }
@@ -186,6 +187,7 @@ export function parseFlags<T extends FlagTable>(cmd: CommandSpec<T>, argv: strin
   const raw = new Map<string, string | true>();
   const positionals: string[] = [];
   const command = name(cmd.usage);
+  const sub = command.replace(/^fer /, '');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -207,7 +209,7 @@ export function parseFlags<T extends FlagTable>(cmd: CommandSpec<T>, argv: strin
     const spec = dashes === '--' && Object.hasOwn(flags, flag) ? flags[flag] : undefined;
     if (!spec) {
       const guess = didYouMean(flag, known);
-      throw new FerError(`unknown option ${dashes}${flag} for ${command}${guess ? ` (did you mean --${guess}?)` : ''}; ${command} --help lists the options`);
+      throw new FerError(`unknown option ${dashes}${flag}${guess ? ` (did you mean --${guess}?)` : ''}; ${command} --help lists the options`);
     }
     if (spec.kind === 'bool') {
       if (eq >= 0) throw new FerError(`--${flag} takes no value, got "${body.slice(eq + 1)}"`);
@@ -229,11 +231,11 @@ export function parseFlags<T extends FlagTable>(cmd: CommandSpec<T>, argv: strin
   if (positionals.length > p.max) {
     throw new FerError(
       p.max === 0
-        ? `${command} takes no positional arguments, got "${positionals[0]}" (${command} --help)`
-        : `${command} takes ${p.what}, got ${positionals.map((x) => `"${x}"`).join(' ')}`,
+        ? `${sub} takes no positional arguments, got "${positionals[0]}" (${command} --help)`
+        : `${sub} takes ${p.what}, got ${positionals.map((x) => `"${x}"`).join(' ')}`,
     );
   }
-  if (positionals.length < p.min) throw new FerError(`${command} needs ${p.what} (${command} --help)`);
+  if (positionals.length < p.min) throw new FerError(`${sub} needs ${p.what} (${command} --help)`);
 
   const values: Record<string, unknown> = {};
   const given = new Set<keyof T & string>();

@@ -1,22 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import { FerError } from '../backend/errors.ts';
 import { DEFAULT_CASCADE } from '../detect/cascade-file.ts';
+import { defineCommand, parseFlags } from './flags.ts';
 import { webSite, type SiteOptions, type WebFile } from './web-files.ts';
 
-export const SERVE_HELP = `fer serve [options]
-
-Serves the browser demo (photo or webcam, a box and seven probabilities per face) at / and the
+export const SERVE = defineCommand({
+  usage: 'fer serve [options]',
+  about: `Serves the browser demo (photo or webcam, a box and seven probabilities per face) at / and the
 kernel explorer (a layer's filters, feature maps, WGSL source and timing) at /explorer.html,
 on 127.0.0.1 only. The page runs the model itself: on WebGPU when the browser has it, else on
-its CPU path (add ?backend=cpu or ?backend=webgpu to the URL to choose).
-
-  --port N            port (default 0: any free port; the URL is printed)
-  --model FILE|RUN    model file or run folder (default: the shipped models/fer.safetensors)
-  --cascade PATH      face cascade XML (default ${DEFAULT_CASCADE})
-  --backend …         ignored: the browser decides (see above)`;
+its CPU path (add ?backend=cpu or ?backend=webgpu to the URL to choose).`,
+  flags: {
+    port: { kind: 'int', min: 0, max: 65535, default: 0, help: 'port (0: any free port; the URL is printed)' },
+    model: { kind: 'path', arg: 'FILE|RUN', help: 'model file or run folder (default: the shipped models/fer.safetensors)' },
+    cascade: { kind: 'path', help: `face cascade XML (default ${DEFAULT_CASCADE})` },
+    backend: { kind: 'text', arg: '…', help: 'ignored: the browser decides (see above)' },
+  },
+});
 
 export interface RunningServer {
   url: string;
@@ -76,24 +78,29 @@ export async function startServer(opts: SiteOptions & { port?: number } = {}): P
   };
 }
 
+/**
+ * Under npx (npm sets npm_command), `npx fer serve` is npm's child: killing npm by its pid
+ * (SIGKILL included, which npm cannot forward) would leave this server running, re-parented.
+ * Watch for that and stop with it.
+ */
+export function watchParent(stop: () => void, env: NodeJS.ProcessEnv = process.env, everyMs = 500): void {
+  if (!env.npm_command) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      stop();
+    }
+  }, everyMs);
+  timer.unref();
+}
+
 export async function serveCommand(argv: string[]): Promise<void> {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string' },
-      model: { type: 'string' },
-      cascade: { type: 'string' },
-      backend: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (v.help) return void console.log(SERVE_HELP);
-  if (positionals.length > 0) throw new FerError(`serve takes no positional arguments, got "${positionals[0]}" (fer serve --help)`);
-  const port = v.port === undefined ? 0 : Number(v.port);
-  if (v.port !== undefined && !/^\d+$/.test(v.port)) throw new FerError(`serve: --port must be an integer in [0, 65535], got "${v.port}"`);
+  const args = parseFlags(SERVE, argv);
+  if (!args) return;
+  const v = args.values;
   if (v.backend !== undefined) console.error('serve: --backend is ignored: the browser runs the model (add ?backend=cpu or ?backend=webgpu to the URL)');
-  const server = await startServer({ port, model: v.model, cascade: v.cascade });
+  const server = await startServer({ port: v.port, model: v.model, cascade: v.cascade });
   console.log(`fer demo:     ${server.url}`);
   console.log(`explorer:     ${server.url}explorer.html`);
   console.error('(Ctrl-C stops the server)');
@@ -101,5 +108,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     const stop = () => void server.close().then(done);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop);
+    watchParent(stop);
   });
 }

@@ -2,8 +2,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FerError } from '../backend/errors.ts';
-import { DEFAULT_CASCADE } from '../detect/cascade-file.ts';
-import { resolveModelPath } from './model-source.ts';
+import { DEFAULT_CASCADE, loadCascadeFile } from '../detect/cascade-file.ts';
+import { loadModelFile } from './model-source.ts';
 import { bundleWeb } from './web-bundle.ts';
 
 const PAGES = fileURLToPath(new URL('../web/pages/', import.meta.url));
@@ -34,13 +34,15 @@ export interface SiteOptions {
  * can name nothing else.
  */
 export async function webSite(opts: SiteOptions = {}): Promise<Map<string, WebFile>> {
-  const model = resolveModelPath(opts.model);
+  // Parsed now, so a bad model file is one line at start rather than an error in the browser.
+  const model = loadModelFile(opts.model, 'cpu').path;
   const cascade = opts.cascade ?? DEFAULT_CASCADE;
   if (!existsSync(cascade) || !statSync(cascade).isFile()) {
     throw new FerError(
       `face cascade ${cascade} not found: install Debian's opencv-data package (apt-get install opencv-data) or pass --cascade PATH`,
     );
   }
+  loadCascadeFile(cascade);
   const site = new Map<string, WebFile>();
   const typeOf = (name: string) => CONTENT_TYPES[extname(name)] ?? 'application/octet-stream';
   for (const [name, text] of await bundleWeb()) site.set(`/${name}`, { type: typeOf(name), text });
