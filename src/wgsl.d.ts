@@ -3,3 +3,9 @@ declare module '*.wgsl' {
   const source: string;
   export default source;
 }
+
+// `.wat` files (WebAssembly text, assembled at load time by src/backend/wasm/module.ts) likewise.
+declare module '*.wat' {
+  const source: string;
+  export default source;
+}

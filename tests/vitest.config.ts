@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 const wgslText = {
   name: 'wgsl-text',
   transform(code: string, id: string) {
-    if (id.endsWith('.wgsl')) return { code: `export default ${JSON.stringify(code)};`, map: null };
+    if (id.endsWith('.wgsl') || id.endsWith('.wat')) return { code: `export default ${JSON.stringify(code)};`, map: null };
     return null;
   },
 };

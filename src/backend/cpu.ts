@@ -33,8 +33,11 @@ registerBackend(cpuBackend);
 /** The live Float32Array behind a CPU tensor (no copy): what the CPU kernels read and write. */
 export function cpuData(t: Tensor): Float32Array {
   const s = t.storage;
-  if (!(s instanceof CpuStorage)) throw new FerError(`expected a cpu tensor, got ${t}`);
-  return s.data;
+  if (s instanceof CpuStorage) return s.data;
+  // A wasm tensor's values are a view of the WebAssembly memory: the specification kernels
+  // run on it in place where the wasm backend has no kernel of its own.
+  if (s.backend === 'wasm') return (s as Storage & { data: Float32Array }).data;
+  throw new FerError(`expected a cpu or wasm tensor, got ${t}`);
 }
 
 /** The arrays CPU kernels work on: float32 for tensors, float64 for gradient checks. */

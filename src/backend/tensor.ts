@@ -2,7 +2,11 @@ import { FerError } from './errors.ts';
 import { track } from './scope.ts';
 
 export type Shape = readonly number[];
-export type BackendName = 'cpu' | 'webgpu';
+/**
+ * cpu: the plain TypeScript kernels (the specification) on Float32Arrays. wasm: WebAssembly
+ * SIMD kernels on threads over one shared memory. webgpu: WGSL kernels on a GPU.
+ */
+export type BackendName = 'cpu' | 'wasm' | 'webgpu';
 
 /**
  * Where a tensor's numbers live. Reshaped views share one storage, so it counts references

@@ -3,34 +3,52 @@ import '../backend/cpu.ts';
 import { FerError } from '../backend/errors.ts';
 import type { BackendName } from '../backend/tensor.ts';
 
+export const BACKEND_CHOICES = ['webgpu', 'wasm', 'cpu'] as const;
+
 /**
- * Opens the backend a command asked for. Without --backend, WebGPU is tried first and the
- * CPU is used, with one line saying why, when there is no adapter or the only adapter is a
- * software renderer (SwiftShader runs our kernels several times slower than the CPU backend).
- * A named backend that cannot be opened is an error.
+ * Opens the backend a command asked for and says which it runs and why. Without --backend:
+ * WebGPU on a hardware adapter, else WebAssembly (SIMD kernels on threads), else the plain
+ * TypeScript path (`cpu`, the specification). A software WebGPU adapter (SwiftShader) is
+ * passed over: it runs our kernels many times slower than the CPU does. A named backend that
+ * cannot be opened is an error.
  */
 export async function chooseBackend(flag: string | undefined, say: (line: string) => void = (l) => console.error(l)): Promise<BackendName> {
-  if (flag !== undefined && flag !== 'webgpu' && flag !== 'cpu') throw new FerError(`--backend must be webgpu or cpu, got "${flag}"`);
+  if (flag !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(flag)) {
+    throw new FerError(`--backend must be ${BACKEND_CHOICES.join(', ')}, got "${flag}"`);
+  }
   if (flag === 'cpu') {
-    setDefaultBackend('cpu');
-    return 'cpu';
+    say('backend: cpu (the TypeScript specification kernels, one thread for most ops)');
+    return use('cpu');
+  }
+  let why = '';
+  if (flag === undefined || flag === 'webgpu') {
+    try {
+      const { initWebGpu } = await import('../backend/webgpu/backend.ts');
+      const gpu = await initWebGpu();
+      if (!gpu.info.software || flag === 'webgpu') {
+        say(`backend: webgpu on ${gpu.info.name}${gpu.note ? ` (${gpu.note})` : ''}`);
+        if (gpu.info.software) say('  note: this adapter is a software renderer: expect it to be slower than --backend wasm');
+        return use('webgpu');
+      }
+      why = `the only WebGPU adapter, ${gpu.info.name}, is a software renderer, slower than the CPU; --backend webgpu uses it anyway`;
+    } catch (e) {
+      if (flag === 'webgpu' || !(e instanceof FerError)) throw e;
+      why = e.message.replace(/, or use --backend cpu$/, '');
+    }
   }
   try {
-    const { initWebGpu } = await import('../backend/webgpu/backend.ts');
-    const gpu = await initWebGpu();
-    if (gpu.info.software && flag === undefined) {
-      say(`backend: cpu (the only WebGPU adapter, ${gpu.info.name}, is a software renderer and slower than the CPU backend; --backend webgpu uses it anyway)`);
-      setDefaultBackend('cpu');
-      return 'cpu';
-    }
-    say(`backend: webgpu on ${gpu.info.name}${gpu.note ? ` (${gpu.note})` : ''}`);
-    if (gpu.info.software) say('  note: this adapter is a software renderer: expect it to be slower than --backend cpu');
-    setDefaultBackend('webgpu');
-    return 'webgpu';
+    const { initWasm } = await import('../backend/wasm/backend.ts');
+    const be = await initWasm();
+    say(`backend: wasm, ${be.description}${why ? ` (${why})` : ''}`);
+    return use('wasm');
   } catch (e) {
-    if (flag === 'webgpu' || !(e instanceof FerError)) throw e;
-    say(`backend: cpu (${e.message.replace(/, or use --backend cpu$/, '')})`);
-    setDefaultBackend('cpu');
-    return 'cpu';
+    if (flag === 'wasm' || !(e instanceof FerError)) throw e;
+    say(`backend: cpu (${why ? `${why}; ` : ''}${e.message})`);
+    return use('cpu');
   }
+}
+
+function use(name: BackendName): BackendName {
+  setDefaultBackend(name);
+  return name;
 }

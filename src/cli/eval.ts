@@ -31,7 +31,7 @@ one: into the run folder of a model you trained, into runs/eval-<model> for the 
     flip: { kind: 'bool', help: "test-time augmentation: average each face's probabilities with its mirror's" },
     'skip-bad': { kind: 'bool', help: 'skip bad rows/images (reported, with the first few in full) instead of stopping' },
     'no-fold': { kind: 'bool', help: 'run the layers as trained (default: each batch norm folded into the conv/dense before it)' },
-    backend: { kind: 'choice', choices: ['webgpu', 'cpu'], help: '(default: webgpu, falling back to cpu)' },
+    backend: { kind: 'choice', choices: ['webgpu', 'wasm', 'cpu'], help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
     out: { kind: 'path', arg: 'DIR', help: 'report folder (default: the run folder, or runs/eval-<model> for the shipped model)' },
     json: { kind: 'bool', help: 'print only one JSON object on stdout (accuracy, perClass, confusion, count)' },
   },

@@ -23,7 +23,7 @@ to stderr.`,
   positionals: { min: 1, max: 1, what: 'one image or folder' },
   flags: {
     model: { kind: 'path', arg: 'FILE|RUN', help: 'model file or run folder (default: the shipped models/fer.safetensors)' },
-    backend: { kind: 'choice', choices: ['webgpu', 'cpu'], help: '(default: webgpu, falling back to cpu)' },
+    backend: { kind: 'choice', choices: ['webgpu', 'wasm', 'cpu'], help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
     json: { kind: 'bool', help: 'print only JSON on stdout' },
     annotate: {
       kind: 'path',

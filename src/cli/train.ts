@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FerError } from '../backend/errors.ts';
 import { Random } from '../backend/random.ts';
-import { DEFAULT_AUGMENT } from '../data/augment.ts';
+import { checkCropSide, DEFAULT_AUGMENT } from '../data/augment.ts';
 import { classCounts, classWeights, sampleSplits, type Dataset } from '../data/dataset.ts';
 import { EMOTIONS } from '../data/emotions.ts';
 import { loadData } from '../data/load.ts';
 import { syntheticFaces } from '../data/synthetic.ts';
-import { createModel } from '../nn/models.ts';
+import { createModel, defaultInputSide } from '../nn/models.ts';
+import { isTestTime, TEST_TIME_MODES } from '../nn/test-time.ts';
+import { RECIPES } from '../train/recipe.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Optimizer, type OptimizerConfig } from '../train/optimizer.ts';
 import { RunFolder } from '../train/run-folder.ts';
@@ -30,21 +32,37 @@ data
   --skip-bad             skip bad rows/images (reported) instead of stopping at the first
   --synthetic N          size of the synthetic set when there is no --data (default 1400)
 model and optimizer
-  --model seed|small     (default small)
+  --recipe vgg           the reference recipe's settings as defaults (each flag below overrides):
+                         --model vgg --crop 40 --augment --scale 0.15 --erase 0.5 (no lighting change)
+                         --optimizer sgd --lr 0.05 --nesterov --weight-decay 5e-4 --schedule cosine
+                         --warmup 1 --epochs 30 --batch 64 --label-smoothing 0.1 --tta ten-crop
+  --model seed|small|vgg (default small)
+  --crop N               the model reads N×N crops: random ones in training (with --augment), the
+                         centre one for validation (default 40 for vgg, 48 = whole faces otherwise)
   --epochs N             (default 30 with --data, 5 without)
   --batch N              (default 64)
   --optimizer adam|sgd   (default adam)
-  --lr X                 (default 0.001 for adam, 0.01 for sgd)
+  --lr X                 (default 0.001 for adam, 0.01 for sgd); the peak lr with --schedule cosine
   --momentum X           sgd momentum (default 0.9); --nesterov for Nesterov momentum
-  --weight-decay X       L2 (sgd) or decoupled (adam) weight decay on kernels (default 0)
-  --augment              random shifts, flips, small rotations, brightness/contrast
+  --weight-decay X       L2 added to the gradient (sgd, as torch.optim.SGD) or decoupled (adam)
+                         weight decay, on kernels only (default 0)
+  --schedule plateau|cosine  plateau: lr cut on a plateau (default); cosine: --warmup epochs of
+                         linear warm-up, then cosine decay to 0 over the planned epochs, per step
+  --warmup N             warm-up epochs of --schedule cosine (default 1)
+  --label-smoothing X    targets (1 − X)·onehot + X/7 (default 0)
+  --augment              random shifts (crops), flips, small rotations, brightness/contrast
+  --scale X              with --augment: random zoom by a factor in [1 − X, 1 + X] (default 0)
+  --erase P              with --augment: random erasing of a rectangle with probability P (default 0)
+  --tta none|flip|ten-crop  test-time averaging recorded in the model files for eval and predict
+                         (default ten-crop for crop models, none otherwise)
   --class-weights        weight the loss by inverse class frequency
   --plateau-patience N   halve the lr after N epochs without a better validation loss (default 3, 0 = off)
   --plateau-factor X     (default 0.5); --min-lr X (default 1e-5)
-  --early-stop N         stop after N epochs without a better validation loss (default 8, 0 = off)
+  --early-stop N         stop after N epochs without a better validation loss (default 8, 0 = off;
+                         plateau and early stopping are off by default with --schedule cosine)
   --seed N               (default 1): the same seed on the same backend gives the same loss curve
 run
-  --backend webgpu|cpu   (default: webgpu, falling back to cpu when there is no adapter)
+  --backend webgpu|wasm|cpu  (default: webgpu on a hardware GPU, else wasm, else cpu)
   --out DIR              run folder (default runs/<model>-<date>)
   --resume DIR           continue a run exactly where it stopped (add --epochs N to extend it)
 
@@ -63,6 +81,14 @@ const OPTIONS = {
   momentum: { type: 'string' },
   nesterov: { type: 'boolean' },
   'weight-decay': { type: 'string' },
+  recipe: { type: 'string' },
+  crop: { type: 'string' },
+  schedule: { type: 'string' },
+  warmup: { type: 'string' },
+  'label-smoothing': { type: 'string' },
+  scale: { type: 'string' },
+  erase: { type: 'string' },
+  tta: { type: 'string' },
   augment: { type: 'boolean' },
   'class-weights': { type: 'boolean' },
   'plateau-patience': { type: 'string' },
@@ -157,30 +183,59 @@ export async function trainCommand(argv: string[]): Promise<void> {
     console.error(`resuming ${run.dir} at epoch ${state.epoch + 1}, batch ${state.batch} (step ${state.step})`);
     data = await loadTrainingData(s);
   } else {
-    const kind = v.optimizer ?? 'adam';
+    if (v.recipe !== undefined && !(v.recipe in RECIPES)) throw new FerError(`--recipe must be ${Object.keys(RECIPES).join(' or ')}, got "${v.recipe}"`);
+    const recipe = v.recipe === undefined ? null : RECIPES[v.recipe];
+    const kind = v.optimizer ?? recipe?.optimizer ?? 'adam';
     if (kind !== 'adam' && kind !== 'sgd') throw new FerError(`--optimizer must be adam or sgd, got "${kind}"`);
-    const momentum = num('momentum', v.momentum, 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)');
-    if (v.nesterov && (kind !== 'sgd' || momentum === 0)) throw new FerError('--nesterov needs --optimizer sgd with --momentum > 0');
+    const momentum = num('momentum', v.momentum, recipe?.momentum ?? 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)');
+    const nesterov = Boolean(v.nesterov) || (kind === 'sgd' && momentum > 0 && Boolean(recipe?.nesterov));
+    if (nesterov && (kind !== 'sgd' || momentum === 0)) throw new FerError('--nesterov needs --optimizer sgd with --momentum > 0');
     const optimizerConfig: OptimizerConfig = {
       kind,
-      lr: positive('lr', v.lr, kind === 'adam' ? 1e-3 : 1e-2),
+      lr: positive('lr', v.lr, recipe?.lr ?? (kind === 'adam' ? 1e-3 : 1e-2)),
       momentum,
-      nesterov: Boolean(v.nesterov),
-      weightDecay: num('weight-decay', v['weight-decay'], 0, (x) => x >= 0, 'a number >= 0'),
+      nesterov,
+      weightDecay: num('weight-decay', v['weight-decay'], recipe?.weightDecay ?? 0, (x) => x >= 0, 'a number >= 0'),
     };
-    const plateauPatience = int('plateau-patience', v['plateau-patience'], 3, 0);
-    const earlyStop = int('early-stop', v['early-stop'], 8, 0);
+    const schedule = v.schedule ?? (recipe ? 'cosine' : 'plateau');
+    if (schedule !== 'plateau' && schedule !== 'cosine') throw new FerError(`--schedule must be plateau or cosine, got "${schedule}"`);
+    const cosine = schedule === 'cosine';
+    if (!cosine && v.warmup !== undefined) throw new FerError('--warmup needs --schedule cosine');
+    const plateauPatience = int('plateau-patience', v['plateau-patience'], cosine ? 0 : 3, 0);
+    if (cosine && plateauPatience > 0) throw new FerError('--plateau-patience cannot be combined with --schedule cosine (the schedule sets every step\'s lr)');
+    const earlyStop = int('early-stop', v['early-stop'], cosine ? 0 : 8, 0);
+    const modelName = v.model ?? recipe?.model ?? 'small';
+    const crop = int('crop', v.crop, recipe?.crop ?? defaultInputSide(modelName), 8);
+    checkCropSide(crop, '--crop');
+    const augmenting = Boolean(v.augment) || recipe !== null;
+    if (!augmenting && (v.scale !== undefined || v.erase !== undefined)) throw new FerError('--scale and --erase need --augment (or --recipe)');
+    const base = recipe?.augment ?? DEFAULT_AUGMENT;
+    const tta = v.tta ?? recipe?.testTime ?? (crop < 48 ? 'ten-crop' : 'none');
+    if (!isTestTime(tta)) throw new FerError(`--tta must be ${TEST_TIME_MODES.join(', ')}, got "${tta}"`);
+    if (tta === 'ten-crop' && crop === 48) throw new FerError('--tta ten-crop needs --crop below 48 (a model of whole faces has no crops to average)');
     const settings: TrainSettings = {
-      model: v.model ?? 'small',
+      model: modelName,
       data: '',
       dataPath: v.data ?? null,
       syntheticCount: int('synthetic', v.synthetic, 1400, 14),
       limit: v.limit === undefined ? null : int('limit', v.limit, 0),
       skipBad: Boolean(v['skip-bad']),
-      epochs: int('epochs', v.epochs, v.data ? 30 : 5),
-      batchSize: int('batch', v.batch, 64, 2),
+      epochs: int('epochs', v.epochs, recipe?.epochs ?? (v.data ? 30 : 5)),
+      batchSize: int('batch', v.batch, recipe?.batch ?? 64, 2),
       optimizer: optimizerConfig,
-      augment: v.augment ? { ...DEFAULT_AUGMENT } : null,
+      // With crops, the shift is the random crop: every crop position of the 48×48 face.
+      augment: augmenting
+        ? {
+            ...base,
+            shift: crop < 48 ? (48 - crop) / 2 : base.shift,
+            scale: num('scale', v.scale, base.scale ?? 0, (x) => x >= 0 && x <= 0.5, 'in [0, 0.5]'),
+            erase: num('erase', v.erase, base.erase ?? 0, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
+          }
+        : null,
+      lrSchedule: cosine ? { kind: 'cosine', warmupEpochs: int('warmup', v.warmup, recipe?.warmupEpochs ?? 1, 0), peakLr: optimizerConfig.lr } : null,
+      labelSmoothing: num('label-smoothing', v['label-smoothing'], recipe?.labelSmoothing ?? 0, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+      crop,
+      testTime: tta,
       classWeights: null,
       seed: int('seed', v.seed, 1, 0),
       plateau: plateauPatience > 0
@@ -189,7 +244,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       earlyStop: earlyStop > 0 ? earlyStop : null,
       backend,
     };
-    model = createModel(settings.model);
+    model = createModel(settings.model, crop);
     const out = v.out ?? join('runs', `${settings.model}-${new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-')}`);
     if (existsSync(join(out, 'checkpoint.safetensors'))) {
       throw new FerError(`${out} already holds a run: continue it with --resume ${out}, or choose another --out`);
@@ -205,7 +260,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
     optimizer = new Optimizer(settings.optimizer);
     state = newRunState(settings);
     const sum = model.summary();
-    console.error(`model: ${settings.model}, ${sum.total.toLocaleString('en-US')} parameters, ${(sum.macs / 1e6).toFixed(1)} M multiply-adds per image`);
+    console.error(`model: ${settings.model}, ${sum.total.toLocaleString('en-US')} parameters, ${(sum.macs / 1e6).toFixed(1)} M multiply-adds per image${crop < 48 ? ` (${crop}×${crop} crops)` : ''}`);
+    const o = settings.optimizer;
+    console.error(
+      `recipe: ${o.kind}${o.nesterov ? ' nesterov' : ''} lr ${o.lr}${o.kind === 'sgd' ? ` momentum ${o.momentum}` : ''} weight decay ${o.weightDecay}, ` +
+        `${settings.lrSchedule ? `cosine after ${settings.lrSchedule.warmupEpochs} warm-up epoch(s)` : 'plateau'} over ${settings.epochs} epochs, batch ${settings.batchSize}, ` +
+        `label smoothing ${settings.labelSmoothing}, augment ${settings.augment ? JSON.stringify(settings.augment) : 'off'}, test-time ${settings.testTime}`,
+    );
     console.error(`run folder: ${run.dir}`);
   }
 

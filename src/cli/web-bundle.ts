@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { FerError } from '../backend/errors.ts';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
+const ENGINE = fileURLToPath(new URL('../engine.ts', import.meta.url));
 
 const COMMON: BuildOptions = {
   bundle: true,
@@ -12,7 +13,7 @@ const COMMON: BuildOptions = {
   target: 'es2022',
   write: false,
   // WGSL ships as text; the kernels' teaching comments stay readable (no \u escapes).
-  loader: { '.wgsl': 'text' },
+  loader: { '.wgsl': 'text', '.wat': 'text' },
   charset: 'utf8',
   // Reached only under `process.versions.node` (Dawn and the SwiftShader probe in adapter.ts,
   // worker threads in gemm-threads.ts): never loaded by a browser.
@@ -23,7 +24,8 @@ const COMMON: BuildOptions = {
 /**
  * The page scripts (demo, explorer, webcam worker) use the engine only through the public
  * module, as any page would: their `import … from './index.ts'` becomes `import … from
- * './fer.js'`, and anything else from the engine is refused, so they never carry a second copy.
+ * './fer.js'`, `src/engine.ts` becomes './engine.js', and anything else from the engine is
+ * refused, so they never carry a second copy.
  */
 const pagesUseFerJs: Plugin = {
   name: 'pages-use-fer-js',
@@ -32,6 +34,7 @@ const pagesUseFerJs: Plugin = {
       if (args.kind === 'entry-point') return undefined;
       const target = resolve(args.resolveDir, args.path);
       if (target === resolve(WEB, 'index.ts')) return { path: './fer.js', external: true };
+      if (target === ENGINE) return { path: './engine.js', external: true };
       if (dirname(target) !== resolve(WEB)) {
         return { errors: [{ text: `${relative(WEB, args.importer)} imports ${args.path}: page scripts may import only ./index.ts and other files in src/web` }] };
       }
@@ -40,15 +43,18 @@ const pagesUseFerJs: Plugin = {
   },
 };
 
-/** The browser files: `fer.js` (the library: engine, WGSL, detector), `demo.js`, `explorer.js` and `webcam-worker.js`. */
+/** The browser files: `fer.js` (the library: engine, WGSL, detector), `engine.js` (fer-webgpu/engine), and the page scripts. */
 export async function bundleWeb(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   try {
     const lib = await build({ ...COMMON, entryPoints: [resolve(WEB, 'index.ts')], outfile: 'fer.js' });
     out.set('fer.js', lib.outputFiles![0].text);
+    // The engine for pages that build and train their own networks (the Train tab among them).
+    const engine = await build({ ...COMMON, entryPoints: [ENGINE], outfile: 'engine.js' });
+    out.set('engine.js', engine.outputFiles![0].text);
     const pages = await build({
       ...COMMON,
-      entryPoints: [resolve(WEB, 'demo.ts'), resolve(WEB, 'explorer.ts'), resolve(WEB, 'webcam-worker.ts')],
+      entryPoints: ['demo.ts', 'explorer.ts', 'webcam-worker.ts', 'train-page.ts', 'train-worker.ts'].map((f) => resolve(WEB, f)),
       outdir: 'pages',
       plugins: [pagesUseFerJs],
     });

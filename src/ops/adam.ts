@@ -1,6 +1,7 @@
 import adamWgsl from '../../shaders/adam.wgsl';
 import { checkPositiveInt } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { FerError } from '../backend/errors.ts';
 import type { Tensor } from '../backend/tensor.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
@@ -82,6 +83,6 @@ export function adamGpu(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, c: Ad
 export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: number, opts: AdamOptions): void {
   const c = adamCoefficients(step, opts);
   checkUpdateTensors('adamUpdate', param, { grad, m, v });
-  if (param.backend === 'cpu') adamRef(cpuData(param), cpuData(grad), cpuData(m), cpuData(v), c);
-  else adamGpu(param, grad, m, v, c);
+  const spec = (): void => { adamRef(cpuData(param), cpuData(grad), cpuData(m), cpuData(v), c); };
+  byBackend(param, { cpu: spec, wasm: spec, webgpu: () => { adamGpu(param, grad, m, v, c); } });
 }

@@ -1,6 +1,7 @@
 import batchnormWgsl from '../../shaders/batchnorm.wgsl';
 import { checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Tensor } from '../backend/tensor.ts';
@@ -258,10 +259,9 @@ export function batchNormTrain(
   const y = empty(x.shape, x.backend);
   const mean = empty([g.C], x.backend);
   const invStd = empty([g.C], x.backend);
-  if (x.backend === 'cpu') {
-    const d = cpuData;
-    batchNormTrainRef(g, d(x), d(gamma), d(beta), d(runningMean), d(runningVar), o, d(y), d(mean), d(invStd));
-  } else batchNormTrainGpu(g, x, gamma, beta, runningMean, runningVar, o, y, mean, invStd);
+  const d = cpuData;
+  const spec = (): void => batchNormTrainRef(g, d(x), d(gamma), d(beta), d(runningMean), d(runningVar), o, d(y), d(mean), d(invStd));
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => batchNormTrainGpu(g, x, gamma, beta, runningMean, runningVar, o, y, mean, invStd) });
   return { y, mean, invStd };
 }
 
@@ -272,8 +272,8 @@ export function batchNormInfer(x: Tensor, gamma: Tensor, beta: Tensor, runningMe
   const o = resolve(op, opts);
   const g = geometry(op, x, { gamma, beta, runningMean, runningVar });
   const y = empty(x.shape, x.backend);
-  if (x.backend === 'cpu') batchNormInferRef(g, cpuData(x), cpuData(gamma), cpuData(beta), cpuData(runningMean), cpuData(runningVar), o.eps, cpuData(y));
-  else batchNormInferGpu(g, x, gamma, beta, runningMean, runningVar, o.eps, y);
+  const spec = (): void => { batchNormInferRef(g, cpuData(x), cpuData(gamma), cpuData(beta), cpuData(runningMean), cpuData(runningVar), o.eps, cpuData(y)); };
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { batchNormInferGpu(g, x, gamma, beta, runningMean, runningVar, o.eps, y); } });
   return y;
 }
 
@@ -286,9 +286,8 @@ export function batchNormBackward(x: Tensor, dy: Tensor, gamma: Tensor, mean: Te
   const dx = empty(x.shape, x.backend);
   const dgamma = empty([g.C], x.backend);
   const dbeta = empty([g.C], x.backend);
-  if (x.backend === 'cpu') {
-    const d = cpuData;
-    batchNormBackwardRef(g, d(x), d(dy), d(gamma), d(mean), d(invStd), d(dx), d(dgamma), d(dbeta));
-  } else batchNormBackwardGpu(g, x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+  const d = cpuData;
+  const spec = (): void => batchNormBackwardRef(g, d(x), d(dy), d(gamma), d(mean), d(invStd), d(dx), d(dgamma), d(dbeta));
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => batchNormBackwardGpu(g, x, dy, gamma, mean, invStd, dx, dgamma, dbeta) });
   return { dx, dgamma, dbeta };
 }

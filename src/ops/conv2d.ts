@@ -6,6 +6,9 @@ import { cpuData, type Floats } from '../backend/cpu.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Shape, type Tensor } from '../backend/tensor.ts';
+import { byBackend } from '../backend/dispatch.ts';
+import { addressOf, wasmOf } from '../backend/wasm/backend.ts';
+import { convBackwardFilterJob, convForwardJob } from '../backend/wasm/gemm-jobs.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
 import { packParams, u32 } from '../backend/webgpu/kernel.ts';
 import { checkEpilogue, epilogueFlags, type Epilogue, type EpilogueRef } from './epilogue.ts';
@@ -226,17 +229,24 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dFo
   if (bias) checkShape('conv2d', 'bias', bias, [g.K], 'one per filter');
   checkEpilogue('conv2d', opts, g.K, 'one per filter');
   const y = empty([g.N, g.K, g.OH, g.OW], x.backend);
-  if (x.backend === 'cpu') {
+  const spec = (): void => {
     const e = { relu: opts.relu ?? false, scale: scale ? cpuData(scale) : null, shift: shift ? cpuData(shift) : null };
     conv2dRef(g, cpuData(x), cpuData(w), bias ? cpuData(bias) : null, cpuData(y), e);
-    return y;
-  }
+  };
+  const wasm = (): void => {
+    const at = (t: Tensor | null): number => (t ? addressOf(t) : 0);
+    convForwardJob(wasmOf(x), g, g.K, addressOf(x), addressOf(w), addressOf(y), { bias: at(bias), scale: at(scale), shift: at(shift), relu: opts.relu ?? false });
+  };
+  byBackend(x, { cpu: spec, wasm, webgpu: () => conv2dGpu(g, x, w, bias, scale, shift, y, opts) });
+  return y;
+}
+
+function conv2dGpu(g: Conv2dGeometry, x: Tensor, w: Tensor, bias: Tensor | null, scale: Tensor | null, shift: Tensor | null, y: Tensor, opts: Conv2dForwardOptions): void {
   const gpu = gpuOf(x);
   const tiles = gemmTiles(gpu);
   const kernel = gemmKernel('conv2d.forward', conv2dWgsl, tiles, ['read', 'read', 'read', 'read', 'read', 'write']);
   const none = gpu.placeholder;
   gpu.run(kernel, [x, w, bias ?? none, scale ?? none, shift ?? none, y], params(g, { hasBias: bias !== null, e: opts }), gemmGrid(g.K, g.N * g.OH * g.OW, tiles));
-  return y;
 }
 
 /** dx[N,C,H,W] for the input of shape xShape, given dy[N,K,OH,OW] and the weights w[K,C,R,S]. */
@@ -247,15 +257,46 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: 
   const g = geometry(op, 'xShape', xShape, 'w', w.shape, opts);
   checkShape(op, 'dy', dy, [g.N, g.K, g.OH, g.OW], 'like the forward output');
   const dx = empty([g.N, g.C, g.H, g.W], dy.backend);
-  if (dy.backend === 'cpu') {
-    conv2dBackwardInputRef(g, cpuData(dy), cpuData(w), cpuData(dx));
-    return dx;
-  }
-  const gpu = gpuOf(dy);
-  const tiles = gemmTiles(gpu);
-  const kernel = gemmKernel('conv2d.backwardInput', backwardInputWgsl, tiles, ['read', 'read', 'write']);
-  gpu.run(kernel, [dy, w, dx], params(g), gemmGrid(g.C, g.N * g.H * g.W, tiles));
+  const spec = (): void => conv2dBackwardInputRef(g, cpuData(dy), cpuData(w), cpuData(dx));
+  byBackend(dy, {
+    cpu: spec,
+    // At stride 1 the gradient is itself a convolution, so the forward kernels compute it; a
+    // strided layer (none in our models) takes the specification.
+    wasm: () => (g.stride === 1 ? conv2dBackwardInputWasm(g, dy, w, dx) : spec()),
+    webgpu: () => {
+      const gpu = gpuOf(dy);
+      const tiles = gemmTiles(gpu);
+      const kernel = gemmKernel('conv2d.backwardInput', backwardInputWgsl, tiles, ['read', 'read', 'write']);
+      gpu.run(kernel, [dy, w, dx], params(g), gemmGrid(g.C, g.N * g.H * g.W, tiles));
+    },
+  });
   return dx;
+}
+
+/**
+ * dx[n,c,h,w] = Σ_{k,r,s} dy[n,k,h−r+padTop, w−s+padLeft]·w[k,c,r,s] (stride 1) is the forward
+ * convolution of dy with the filters turned 180° and their channel axes swapped,
+ * w'[c,k,r',s'] = w[k,c,R−1−r',S−1−s'], padded by R−1−padTop above and S−1−padLeft left.
+ */
+function conv2dBackwardInputWasm(g: Conv2dGeometry, dy: Tensor, w: Tensor, dx: Tensor): void {
+  const be = wasmOf(dy);
+  const { K, C, R, S } = g;
+  const src = cpuData(w);
+  const flipped = be.scratch(4 * K * C * R * S);
+  try {
+    const f = be.heap.f32(flipped, K * C * R * S);
+    for (let k = 0; k < K; k++) {
+      for (let c = 0; c < C; c++) {
+        for (let r = 0; r < R; r++) {
+          for (let s = 0; s < S; s++) f[((c * K + k) * R + (R - 1 - r)) * S + (S - 1 - s)] = src[((k * C + c) * R + r) * S + s];
+        }
+      }
+    }
+    const geo = { N: g.N, C: K, H: g.OH, W: g.OW, R, S, OH: g.H, OW: g.W, padTop: R - 1 - g.padTop, padLeft: S - 1 - g.padLeft, stride: 1 };
+    convForwardJob(be, geo, C, addressOf(dy), flipped, addressOf(dx), { bias: 0, scale: 0, shift: 0, relu: false });
+  } finally {
+    be.free(flipped, 4 * K * C * R * S);
+  }
 }
 
 /** dw[K,C,R,S] for weights of shape wShape, given the forward input x[N,C,H,W] and dy[N,K,OH,OW]. */
@@ -266,13 +307,15 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, wShape: Shape, opts:
   const g = geometry(op, 'x', x.shape, 'wShape', wShape, opts);
   checkShape(op, 'dy', dy, [g.N, g.K, g.OH, g.OW], 'like the forward output');
   const dw = empty([g.K, g.C, g.R, g.S], x.backend);
-  if (x.backend === 'cpu') {
-    conv2dBackwardFilterRef(g, cpuData(x), cpuData(dy), cpuData(dw));
-    return dw;
-  }
-  const gpu = gpuOf(x);
-  const tiles = gemmTiles(gpu);
-  const kernel = gemmKernel('conv2d.backwardFilter', backwardFilterWgsl, tiles, ['read', 'read', 'write']);
-  gpu.run(kernel, [x, dy, dw], params(g), gemmGrid(g.K, g.C * g.R * g.S, tiles));
+  byBackend(x, {
+    cpu: () => conv2dBackwardFilterRef(g, cpuData(x), cpuData(dy), cpuData(dw)),
+    wasm: () => convBackwardFilterJob(wasmOf(x), g, g.K, addressOf(x), addressOf(dy), cpuData(dw)),
+    webgpu: () => {
+      const gpu = gpuOf(x);
+      const tiles = gemmTiles(gpu);
+      const kernel = gemmKernel('conv2d.backwardFilter', backwardFilterWgsl, tiles, ['read', 'read', 'write']);
+      gpu.run(kernel, [x, dy, dw], params(g), gemmGrid(g.K, g.C * g.R * g.S, tiles));
+    },
+  });
   return dw;
 }

@@ -1,6 +1,7 @@
 import dropoutWgsl from '../../shaders/dropout.wgsl';
 import { checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import type { Tensor } from '../backend/tensor.ts';
@@ -70,8 +71,8 @@ function apply(op: string, name: string, x: Tensor, rate: number, seed: number):
   checkTensors(op, { [name]: x });
   checkArgs(op, rate, seed);
   const y = empty(x.shape, x.backend);
-  if (x.backend === 'cpu') dropoutRef(cpuData(x), cpuData(y), rate, seed);
-  else dropoutGpu(x, y, rate, seed);
+  const spec = (): void => { dropoutRef(cpuData(x), cpuData(y), rate, seed); };
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { dropoutGpu(x, y, rate, seed); } });
   return y;
 }
 

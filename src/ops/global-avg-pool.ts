@@ -1,6 +1,7 @@
 import gapWgsl from '../../shaders/global_avg_pool.wgsl';
 import { checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Shape, type Tensor } from '../backend/tensor.ts';
@@ -77,8 +78,8 @@ export function globalAvgPool(x: Tensor): Tensor {
   checkTensors('globalAvgPool', { x });
   const g = geometry('globalAvgPool', 'x', x.shape);
   const y = empty([g.N, g.C], x.backend);
-  if (x.backend === 'cpu') globalAvgPoolRef(g, cpuData(x), cpuData(y));
-  else globalAvgPoolGpu(g, x, y);
+  const spec = (): void => { globalAvgPoolRef(g, cpuData(x), cpuData(y)); };
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { globalAvgPoolGpu(g, x, y); } });
   return y;
 }
 
@@ -89,7 +90,7 @@ export function globalAvgPoolBackward(dy: Tensor, xShape: Shape): Tensor {
   const g = geometry(op, 'the input shape', xShape);
   checkShape(op, 'dy', dy, [g.N, g.C], 'like the forward output');
   const dx = empty(xShape, dy.backend);
-  if (dy.backend === 'cpu') globalAvgPoolBackwardRef(g, cpuData(dy), cpuData(dx));
-  else globalAvgPoolBackwardGpu(g, dy, dx);
+  const spec = (): void => { globalAvgPoolBackwardRef(g, cpuData(dy), cpuData(dx)); };
+  byBackend(dy, { cpu: spec, wasm: spec, webgpu: () => { globalAvgPoolBackwardGpu(g, dy, dx); } });
   return dx;
 }

@@ -4,6 +4,9 @@ import { cpuData, type Floats } from '../backend/cpu.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Tensor } from '../backend/tensor.ts';
+import { byBackend } from '../backend/dispatch.ts';
+import { addressOf, wasmOf } from '../backend/wasm/backend.ts';
+import { matmulJob } from '../backend/wasm/gemm-jobs.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
 import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
 import { checkEpilogue, epilogueFlags, finishRef, type Epilogue } from './epilogue.ts';
@@ -100,15 +103,30 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   if (bias) checkShape('matmul', 'bias', bias, [N], 'one per output column');
   checkEpilogue('matmul', options, N, 'one per output column');
   const c = empty([M, N], a.backend);
-  if (a.backend === 'cpu') {
+  const cpu = (): void => {
     const out = cpuData(c);
     gemmCpu(M, N, K, { data: cpuData(a), trans: options.transA }, { data: cpuData(b), trans: options.transB }, out);
     if (bias || options.relu || scale) {
       const e = { bias: bias ? cpuData(bias) : null, relu: options.relu ?? false, scale: scale ? cpuData(scale) : null, shift: shift ? cpuData(shift) : null };
       for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) out[m * N + n] = finishRef(out[m * N + n], n, e);
     }
-    return c;
-  }
+  };
+  const wasm = (): void => {
+    // A(m,k) and B(k,n) as strides into the stored (possibly transposed) matrices.
+    const [ars, acs] = options.transA ? [1, M] : [K, 1];
+    const [brs, bcs] = options.transB ? [1, K] : [N, 1];
+    const at = (t: Tensor | null): number => (t ? addressOf(t) : 0);
+    const e = { bias: at(bias), scale: at(scale), shift: at(shift), relu: options.relu ?? false };
+    matmulJob(wasmOf(a), M, N, K, addressOf(a), ars, acs, addressOf(b), brs, bcs, addressOf(c), e);
+  };
+  byBackend(a, { cpu, wasm, webgpu: () => matmulGpu(a, b, c, M, N, K, options) });
+  return c;
+}
+
+function matmulGpu(a: Tensor, b: Tensor, c: Tensor, M: number, N: number, K: number, options: MatmulOptions): void {
+  const bias = options.bias ?? null;
+  const scale = options.scale ?? null;
+  const shift = options.shift ?? null;
   const gpu = gpuOf(a);
   const tiles = gemmTiles(gpu, 'dense');
   const vec4 = vec4Fits(tiles, N, K, options);
@@ -117,5 +135,4 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const params = packParams([M, N, K, options.transA ? 1 : 0, options.transB ? 1 : 0, ...flags].map(u32));
   const none = gpu.placeholder;
   gpu.run(kernel, [a, b, bias ?? none, scale ?? none, shift ?? none, c], params, gemmGrid(M, N, tiles, vec4));
-  return c;
 }

@@ -1,6 +1,7 @@
 import maxpoolWgsl from '../../shaders/maxpool2d.wgsl';
 import { checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Shape, type Tensor } from '../backend/tensor.ts';
@@ -130,8 +131,8 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions = {}): Tensor {
   checkTensors('maxPool2d', { x });
   const g = geometry('maxPool2d', 'x', x.shape, opts);
   const y = empty([g.N, g.C, g.OH, g.OW], x.backend);
-  if (x.backend === 'cpu') maxPool2dRef(g, cpuData(x), cpuData(y));
-  else maxPool2dGpu(g, x, y);
+  const spec = (): void => { maxPool2dRef(g, cpuData(x), cpuData(y)); };
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { maxPool2dGpu(g, x, y); } });
   return y;
 }
 
@@ -142,7 +143,7 @@ export function maxPool2dBackward(x: Tensor, dy: Tensor, opts: Pool2dOptions = {
   const g = geometry(op, 'x', x.shape, opts);
   checkShape(op, 'dy', dy, [g.N, g.C, g.OH, g.OW], 'like the forward output');
   const dx = empty(x.shape, x.backend);
-  if (x.backend === 'cpu') maxPool2dBackwardRef(g, cpuData(x), cpuData(dy), cpuData(dx));
-  else maxPool2dBackwardGpu(g, x, dy, dx);
+  const spec = (): void => { maxPool2dBackwardRef(g, cpuData(x), cpuData(dy), cpuData(dx)); };
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { maxPool2dBackwardGpu(g, x, dy, dx); } });
   return dx;
 }

@@ -1,6 +1,7 @@
 import pairwiseWgsl from '../../shaders/pairwise_distance.wgsl';
 import { checkRank, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Tensor } from '../backend/tensor.ts';
@@ -159,7 +160,7 @@ export function pairwiseDistance(a: Tensor, b: Tensor, metric: Metric): Tensor {
   if (!METRICS.includes(metric)) throw new FerError(`pairwiseDistance: metric must be l1 or l2, got "${metric}"`);
   const { M, N, K } = pairwiseDims(a.shape, b.shape);
   const d = empty([M, N], a.backend);
-  if (a.backend === 'cpu') pairwiseDistanceCpu(cpuData(a), cpuData(b), cpuData(d), M, N, K, metric);
-  else gpuOf(a).run(KERNELS[metric], [a, b, d], packParams([u32(M), u32(N), u32(K)]), [Math.ceil(N / BLOCK), Math.ceil(M / BLOCK), 1]);
+  const spec = (): void => { pairwiseDistanceCpu(cpuData(a), cpuData(b), cpuData(d), M, N, K, metric); };
+  byBackend(a, { cpu: spec, wasm: spec, webgpu: () => { gpuOf(a).run(KERNELS[metric], [a, b, d], packParams([u32(M), u32(N), u32(K)]), [Math.ceil(N / BLOCK), Math.ceil(M / BLOCK), 1]); } });
   return d;
 }

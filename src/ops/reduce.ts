@@ -1,6 +1,7 @@
 import reduceWgsl from '../../shaders/reduce.wgsl';
 import { checkPositiveInt, checkRank, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Tensor } from '../backend/tensor.ts';
@@ -57,8 +58,8 @@ export function sumChannels(x: Tensor): Tensor {
   const [N, C] = x.shape;
   const S = x.shape.length === 4 ? x.shape[2] * x.shape[3] : 1;
   const out = empty([C], x.backend);
-  if (x.backend === 'cpu') sumChannelsRef(cpuData(x), N, C, S, cpuData(out));
-  else sumGpu(x, out, N, C, S);
+  const spec = (): void => { sumChannelsRef(cpuData(x), N, C, S, cpuData(out)); };
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { sumGpu(x, out, N, C, S); } });
   return out;
 }
 
@@ -66,8 +67,8 @@ export function sumChannels(x: Tensor): Tensor {
 export function sumAll(x: Tensor): Tensor {
   checkTensors('sumAll', { x });
   const out = empty([1], x.backend);
-  if (x.backend === 'cpu') sumAllRef(cpuData(x), cpuData(out));
-  else sumGpu(x, out, 1, 1, x.size);
+  const spec = (): void => { sumAllRef(cpuData(x), cpuData(out)); };
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { sumGpu(x, out, 1, 1, x.size); } });
   return out;
 }
 
@@ -78,7 +79,7 @@ export function argmaxRows(x: Tensor): Tensor {
   const [N, K] = x.shape;
   checkPositiveInt('argmaxRows', 'the row length of x', K);
   const out = empty([N], x.backend);
-  if (x.backend === 'cpu') argmaxRowsRef(cpuData(x), N, K, cpuData(out));
-  else gpuOf(x).run(ARGMAX, [x, out], packParams([u32(N), u32(K), u32(1)]), grid1d(N, 64));
+  const spec = (): void => { argmaxRowsRef(cpuData(x), N, K, cpuData(out)); };
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { gpuOf(x).run(ARGMAX, [x, out], packParams([u32(N), u32(K), u32(1)]), grid1d(N, 64)); } });
   return out;
 }

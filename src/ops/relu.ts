@@ -1,6 +1,7 @@
 import reluWgsl from '../../shaders/relu.wgsl';
 import { checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { empty } from '../backend/create.ts';
 import type { Tensor } from '../backend/tensor.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
@@ -27,8 +28,8 @@ const BACKWARD: Kernel = { key: 'relu.backward', code: reluWgsl, entry: 'backwar
 export function relu(x: Tensor): Tensor {
   checkTensors('relu', { x });
   const y = empty(x.shape, x.backend);
-  if (x.backend === 'cpu') reluRef(cpuData(x), cpuData(y));
-  else gpuOf(x).run(FORWARD, [x, y], packParams([u32(x.size)]), grid1d(x.size, 256));
+  const spec = (): void => { reluRef(cpuData(x), cpuData(y)); };
+  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { gpuOf(x).run(FORWARD, [x, y], packParams([u32(x.size)]), grid1d(x.size, 256)); } });
   return y;
 }
 
@@ -36,7 +37,7 @@ export function reluBackward(y: Tensor, dy: Tensor): Tensor {
   checkTensors('reluBackward', { y, dy });
   checkShape('reluBackward', 'dy', dy, y.shape, 'like the forward output');
   const dx = empty(y.shape, y.backend);
-  if (y.backend === 'cpu') reluBackwardRef(cpuData(y), cpuData(dy), cpuData(dx));
-  else gpuOf(y).run(BACKWARD, [y, dy, dx], packParams([u32(y.size)]), grid1d(y.size, 256));
+  const spec = (): void => { reluBackwardRef(cpuData(y), cpuData(dy), cpuData(dx)); };
+  byBackend(y, { cpu: spec, wasm: spec, webgpu: () => { gpuOf(y).run(BACKWARD, [y, dy, dx], packParams([u32(y.size)]), grid1d(y.size, 256)); } });
   return dx;
 }

@@ -1,5 +1,6 @@
 import sgdWgsl from '../../shaders/sgd.wgsl';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { FerError } from '../backend/errors.ts';
 import type { Tensor } from '../backend/tensor.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
@@ -66,6 +67,6 @@ export function sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor | null, 
   const o = resolve(opts);
   checkUpdateTensors('sgdUpdate', param, { grad, velocity });
   if (o.momentum > 0 && !velocity) throw new FerError(`sgdUpdate: velocity is required when momentum > 0 (momentum ${o.momentum})`);
-  if (param.backend === 'cpu') sgdRef(cpuData(param), cpuData(grad), velocity && cpuData(velocity), o);
-  else sgdGpu(param, grad, o.momentum > 0 ? velocity : null, o);
+  const spec = (): void => { sgdRef(cpuData(param), cpuData(grad), velocity && cpuData(velocity), o); };
+  byBackend(param, { cpu: spec, wasm: spec, webgpu: () => { sgdGpu(param, grad, o.momentum > 0 ? velocity : null, o); } });
 }

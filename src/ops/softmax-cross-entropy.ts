@@ -1,6 +1,7 @@
 import sceWgsl from '../../shaders/softmax_cross_entropy.wgsl';
 import { checkPositiveInt, checkRank, checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
+import { byBackend } from '../backend/dispatch.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import type { Tensor } from '../backend/tensor.ts';
@@ -92,8 +93,8 @@ export function softmax(logits: Tensor): Tensor {
   checkTensors('softmax', { logits });
   const { N, K } = dims('softmax', logits);
   const probs = empty([N, K], logits.backend);
-  if (logits.backend === 'cpu') softmaxRef(cpuData(logits), N, K, cpuData(probs));
-  else gpuOf(logits).run(SOFTMAX, [logits, probs], params(N, K, false), grid1d(N, 64));
+  const spec = (): void => { softmaxRef(cpuData(logits), N, K, cpuData(probs)); };
+  byBackend(logits, { cpu: spec, wasm: spec, webgpu: () => { gpuOf(logits).run(SOFTMAX, [logits, probs], params(N, K, false), grid1d(N, 64)); } });
   return probs;
 }
 
@@ -117,15 +118,21 @@ export function softmaxCrossEntropy(
   if (classWeights) checkShape(op, 'classWeights', classWeights, [K], 'one weight per class');
   const loss = empty([1], logits.backend);
   const dlogits = empty([N, K], logits.backend);
-  if (logits.backend === 'cpu') {
+  const spec = (): void => {
     const y = cpuData(labels);
     y.forEach((v, i) => {
       if (!isClassIndex(v, K)) throw new FerError(`${op}: labels[${i}] is ${v}, wanted an integer class index in 0..${K - 1}`);
     });
     const w = classWeights ? cpuData(classWeights) : null;
     cpuData(loss)[0] = softmaxCrossEntropyRef(cpuData(logits), y, w, N, K, cpuData(dlogits), labelSmoothing);
-    return { loss, dlogits };
-  }
+  };
+  byBackend(logits, { cpu: spec, wasm: spec, webgpu: () => softmaxCrossEntropyGpu(logits, labels, classWeights, N, K, labelSmoothing, loss, dlogits) });
+  return { loss, dlogits };
+}
+
+function softmaxCrossEntropyGpu(
+  logits: Tensor, labels: Tensor, classWeights: Tensor | null, N: number, K: number, labelSmoothing: number, loss: Tensor, dlogits: Tensor,
+): void {
   const gpu = gpuOf(logits);
   const shares = empty([N], logits.backend);
   const p = params(N, K, classWeights !== null, labelSmoothing);
@@ -133,5 +140,4 @@ export function softmaxCrossEntropy(
   gpu.run(TOTAL, [shares, loss], p, [1]);
   // Later launches that reuse this buffer are recorded after TOTAL, so they run after it.
   shares.dispose();
-  return { loss, dlogits };
 }

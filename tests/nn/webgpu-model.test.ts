@@ -18,6 +18,7 @@ import { softmaxCrossEntropy, softmaxCrossEntropyRef } from '../../src/ops/softm
 import { expectClose, GPU_TOLERANCE, relativeError } from '../support/compare.ts';
 import { toF64 } from '../support/gradcheck.ts';
 import { gpu } from '../support/gpu.ts';
+import { wasm } from '../support/wasm.ts';
 import { SLOW } from '../support/requires.ts';
 import { randomArray, randomInt } from '../support/random.ts';
 import { float64Backward, float64Forward } from './float64-net.ts';
@@ -43,8 +44,8 @@ function tinyModel(): Sequential {
   );
 }
 
-/** The same network, with the same (randomised) parameters, on the CPU and on WebGPU. */
-async function twins(make: () => Sequential): Promise<Record<BackendName, Sequential>> {
+/** The same network, with the same (randomised) parameters, on the CPU and on `target` (the `other`). */
+async function twins(make: () => Sequential, target: BackendName = 'webgpu'): Promise<{ cpu: Sequential; other: Sequential; webgpu: Sequential }> {
   const cpu = make().build(new Random(randomInt(0, 2 ** 31)), 'cpu');
   randomizeParams(cpu.layers);
   const webgpu = make().build(new Random(0), 'cpu');
@@ -53,8 +54,8 @@ async function twins(make: () => Sequential): Promise<Record<BackendName, Sequen
     p.value.dispose();
     p.value = keep(tensor(await source.get(p.name)!.read(), p.value.shape, 'cpu'));
   }
-  await webgpu.moveTo('webgpu');
-  return { cpu, webgpu };
+  await webgpu.moveTo(target);
+  return { cpu, other: webgpu, webgpu };
 }
 
 interface StepResult {
@@ -164,36 +165,38 @@ function expectSameStep(g: StepResult, c: StepResult, config: OptimizerConfig, t
 const SGD: OptimizerConfig = { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 1e-3 };
 const ADAM: OptimizerConfig = { kind: 'adam', lr: 1e-3, momentum: 0, nesterov: false, weightDecay: 1e-2 };
 
-describe('a tiny model on WebGPU against the CPU', () => {
-  for (const config of [SGD, ADAM]) {
-    it.skipIf(!gpu)(`two training steps with ${config.kind}, each from the same state: forward, loss, every gradient, the update and the optimizer state agree`, async () => {
-      const models = await twins(tinyModel);
-      const opt = { cpu: new Optimizer({ ...config }), webgpu: new Optimizer({ ...config }) };
-      for (let step = 0; step < 2; step++) {
-        // Adam's undetermined steps (see above) would make the second step start apart.
-        await sync({ model: models.cpu, optimizer: opt.cpu }, { model: models.webgpu, optimizer: opt.webgpu });
-        const N = 3;
+for (const target of ['webgpu', 'wasm'] as const) {
+  const absent = target === 'webgpu' ? !gpu : !wasm;
+  describe(`a tiny model on ${target} against the CPU specification`, () => {
+    for (const config of [SGD, ADAM]) {
+      it.skipIf(absent)(`two training steps with ${config.kind}, each from the same state: forward, loss, every gradient, the update and the optimizer state agree`, async () => {
+        const models = await twins(tinyModel, target);
+        const opt = { cpu: new Optimizer({ ...config }), other: new Optimizer({ ...config }) };
+        for (let step = 0; step < 2; step++) {
+          // Adam's undetermined steps (see above) would make the second step start apart.
+          await sync({ model: models.cpu, optimizer: opt.cpu }, { model: models.other, optimizer: opt.other });
+          const N = 3;
+          const x = randomArray(N * 2 * 81);
+          const y = Float32Array.from({ length: N }, () => randomInt(0, 6));
+          const dropSeed = randomInt(0, 2 ** 31);
+          const c = await trainStep(models.cpu, opt.cpu, x, y, dropSeed);
+          const g = await trainStep(models.other, opt.other, x, y, dropSeed);
+          expectSameStep(g, c, config, GPU_TOLERANCE, `${config.kind} step ${step + 1}`);
+        }
+      });
+    }
+
+    it.skipIf(absent)('inference at batch 1 and 5 agrees (running statistics, no dropout)', async () => {
+      const models = await twins(tinyModel, target);
+      for (const N of [1, 5]) {
         const x = randomArray(N * 2 * 81);
-        const y = Float32Array.from({ length: N }, () => randomInt(0, 6));
-        const dropSeed = randomInt(0, 2 ** 31);
-        const c = await trainStep(models.cpu, opt.cpu, x, y, dropSeed);
-        const g = await trainStep(models.webgpu, opt.webgpu, x, y, dropSeed);
-        expectSameStep(g, c, config, GPU_TOLERANCE, `${config.kind} step ${step + 1}`);
+        const c = await models.cpu.forward(tensor(x, [N, 2, 9, 9], 'cpu'), { training: false }).read();
+        const g = await models.other.forward(tensor(x, [N, 2, 9, 9], target), { training: false }).read();
+        expectClose(g, c, GPU_TOLERANCE, `inference logits, batch ${N}`);
       }
     });
-  }
-
-  it.skipIf(!gpu)('inference at batch 1 and 5 agrees (running statistics, no dropout)', async () => {
-    const models = await twins(tinyModel);
-    for (const N of [1, 5]) {
-      const x = randomArray(N * 2 * 81);
-      const [c, g] = await Promise.all(
-        (['cpu', 'webgpu'] as const).map((b) => models[b].forward(tensor(x, [N, 2, 9, 9], b), { training: false }).read()),
-      );
-      expectClose(g, c, GPU_TOLERANCE, `inference logits, batch ${N}`);
-    }
   });
-});
+}
 
 describe('GPU memory over training steps', () => {
   for (const config of [SGD, ADAM]) {

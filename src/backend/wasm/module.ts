@@ -1,0 +1,72 @@
+import convWat from '../../../wasm/conv.wat';
+import gemmWat from '../../../wasm/gemm.wat';
+import packWat from '../../../wasm/pack.wat';
+import { FerError } from '../errors.ts';
+
+// The WebAssembly kernels (wasm/*.wat, text a student can read) are assembled when the backend
+// starts, with the `wabt` package (the WebAssembly Binary Toolkit's own assembler, compiled to
+// WebAssembly), and compiled by the engine: no binary is checked in or fetched.
+
+/** The kernels' exports, as the drivers call them (every argument an i32: sizes or byte addresses). */
+export interface WasmKernels {
+  gemm(ap: number, bp: number, c: number, M: number, N: number, K: number, ldc: number, acc: number, tmp: number): void;
+  pack_a(src: number, M: number, K: number, rs: number, cs: number, out: number): void;
+  pack_b(src: number, K: number, N: number, rs: number, cs: number, out: number): void;
+  finish_cols(c: number, M: number, N: number, bias: number, scale: number, shift: number, relu: number): void;
+  pack_b_conv(x: number, g: number, j0: number, nc: number, k0: number, kc: number, out: number, tmp: number): void;
+  pack_a_dy(dy: number, K: number, P: number, j0: number, kc: number, out: number): void;
+  pack_bt_conv(x: number, g: number, j0: number, kc: number, out: number, tmp: number): void;
+  store_conv(cs: number, y: number, K: number, P: number, j0: number, nc: number, bias: number, scale: number, shift: number, relu: number): void;
+}
+
+export const WAT_SOURCES: Readonly<Record<string, string>> = { 'gemm.wat': gemmWat, 'pack.wat': packWat, 'conv.wat': convWat };
+
+/** A module with one SIMD instruction: does this engine run WebAssembly SIMD (and shared memory)? */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** Why the WebAssembly backend cannot run here, or null when it can. */
+export function wasmUnsupportedReason(): string | null {
+  if (typeof WebAssembly === 'undefined') return 'this JavaScript engine has no WebAssembly';
+  try {
+    if (!WebAssembly.validate(SIMD_PROBE)) return 'this JavaScript engine has no WebAssembly SIMD (f32x4)';
+  } catch {
+    return 'this JavaScript engine has no WebAssembly SIMD (f32x4)';
+  }
+  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is unavailable (a page must be cross-origin isolated: COOP/COEP headers)';
+  return null;
+}
+
+let compiled: Promise<WebAssembly.Module[]> | null = null;
+
+/** Assembles and compiles the kernel modules once per process (the same Module objects go to every worker). */
+export function compileKernels(): Promise<WebAssembly.Module[]> {
+  compiled ??= (async () => {
+    const { default: initWabt } = await import('wabt');
+    const wabt = await initWabt();
+    const modules: WebAssembly.Module[] = [];
+    for (const [name, text] of Object.entries(WAT_SOURCES)) {
+      let bytes: Uint8Array;
+      try {
+        const features = { simd: true, threads: true };
+        const parsed = wabt.parseWat(name, text, features);
+        (parsed.validate as (f: typeof features) => void)(features);
+        bytes = parsed.toBinary({}).buffer;
+        parsed.destroy();
+      } catch (e) {
+        throw new FerError(`wasm: cannot assemble ${name}: ${(e as Error).message.replace(/\s+/g, ' ')}`);
+      }
+      modules.push(await WebAssembly.compile(bytes as BufferSource));
+    }
+    return modules;
+  })();
+  return compiled;
+}
+
+/** Instantiates the modules on one shared memory and merges their exports. */
+export function instantiate(modules: WebAssembly.Module[], memory: WebAssembly.Memory): WasmKernels {
+  const all: Record<string, unknown> = {};
+  for (const m of modules) Object.assign(all, new WebAssembly.Instance(m, { env: { memory } }).exports);
+  return all as unknown as WasmKernels;
+}
