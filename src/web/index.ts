@@ -17,6 +17,7 @@ import { openBackend, type BackendWish } from './open-backend.ts';
 export { EMOTION_COLORS } from '../detect/annotate.ts';
 export type { FaceBox, FaceEmotion } from '../detect/recognize.ts';
 export { FerError } from '../backend/errors.ts';
+export { parseCascade, type Cascade } from '../detect/cascade.ts';
 export { FerModel, type FaceCrop, type LayerTiming, type Prediction, type PredictOptions } from './fer-model.ts';
 export type { LayerInfo } from './layer-info.ts';
 export { decodeImageFile, readPixels, type PixelSource } from './pixels.ts';
@@ -25,8 +26,8 @@ export type { BackendWish } from './open-backend.ts';
 export interface LoadOptions {
   /** 'auto' (default): WebGPU when the browser offers an adapter, else the CPU. */
   backend?: BackendWish;
-  /** The face detector's OpenCV cascade XML; default cascade.xml beside fer.js; null: no detection. */
-  cascade?: string | URL | null;
+  /** The face detector: a cascade XML's URL (default cascade.xml beside fer.js), a parsed Cascade, or null: no detection. */
+  cascade?: string | URL | Cascade | null;
   /** false: predict() runs the layers as trained instead of with each batch norm folded into the layer before it. Default true. */
   fold?: boolean;
 }
@@ -52,8 +53,9 @@ async function modelBytes(source: string | URL | ArrayBuffer | Uint8Array): Prom
   throw new FerError(`loadModel: source must be a URL, an ArrayBuffer or a Uint8Array, got ${(source as object)?.constructor?.name ?? typeof source}`);
 }
 
-async function loadCascade(where: string | URL | null | undefined): Promise<Cascade | null> {
+async function loadCascade(where: string | URL | Cascade | null | undefined): Promise<Cascade | null> {
   if (where === null) return null;
+  if (typeof where === 'object' && !(where instanceof URL)) return where;
   const url = where ?? new URL('./cascade.xml', import.meta.url);
   const res = await fetchOk(url, 'face cascade');
   return parseCascade(await res.text(), String(url));

@@ -25,7 +25,9 @@ export async function openBackend(wish: BackendWish = 'auto'): Promise<OpenedBac
   if (wish === 'cpu') return { backend: 'cpu', reason: 'the CPU backend was asked for', gpu: null };
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   let why: string;
-  if (!nav?.gpu) why = 'navigator.gpu is not available';
+  // In Node, initWebGpu opens Dawn (the `webgpu` package) instead of navigator.gpu.
+  const node = typeof process !== 'undefined' && !!process.versions?.node;
+  if (!nav?.gpu && !node) why = 'navigator.gpu is not available';
   else {
     try {
       const gpu = await initWebGpu();

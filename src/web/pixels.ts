@@ -1,8 +1,8 @@
 import { FerError } from '../backend/errors.ts';
 import type { Image } from '../image/image.ts';
 
-/** Anything a page can hand to `predict`: a frame, a picture, or pixels already read. */
-export type PixelSource = ImageData | HTMLImageElement | HTMLCanvasElement | HTMLVideoElement | ImageBitmap | OffscreenCanvas;
+/** Anything a page can hand to `predict`: a frame, a picture, or pixels already read (ImageData, or an Image as Node's readImage gives). */
+export type PixelSource = ImageData | Image | HTMLImageElement | HTMLCanvasElement | HTMLVideoElement | ImageBitmap | OffscreenCanvas;
 
 /**
  * Decodes an image file exactly: no colour-space conversion and no premultiplied alpha, so a
@@ -36,6 +36,7 @@ export function readPixels(source: PixelSource): Image {
   if (typeof ImageData !== 'undefined' && source instanceof ImageData) {
     return { width: source.width, height: source.height, channels: 4, data: source.data };
   }
+  if ('channels' in source && 'data' in source) return source;
   const { width, height } = sizeOf(source);
   if (!(width > 0 && height > 0)) {
     throw new FerError(`predict: the ${source.constructor?.name ?? 'source'} has no pixels yet (${width}×${height}); wait until it has loaded`);
