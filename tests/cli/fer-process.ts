@@ -15,8 +15,14 @@ export interface Finished {
  * Runs the real `fer` command (node src/cli/fer.mjs) in a child process. `onStderr` sees the
  * error stream as it grows and may signal the child (Ctrl-C is SIGINT).
  */
-export function fer(args: string[], onStderr?: (soFar: string, child: ReturnType<typeof spawn>) => void): Promise<Finished> {
-  const env = { ...process.env };
+export function fer(
+  args: string[],
+  onStderr?: (soFar: string, child: ReturnType<typeof spawn>) => void,
+  /** Changes to the environment; undefined removes a variable. */
+  extraEnv: Record<string, string | undefined> = {},
+): Promise<Finished> {
+  const env = { ...process.env, ...extraEnv };
+  for (const [k, v] of Object.entries(extraEnv)) if (v === undefined) delete env[k];
   delete env.FER_DEBUG;
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, ['src/cli/fer.mjs', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

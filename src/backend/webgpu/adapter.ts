@@ -46,6 +46,52 @@ function describe(adapter: GPUAdapter): AdapterInfo {
 }
 
 /**
+ * Keeps the Vulkan drivers from printing over our output (Node only), before Dawn loads them:
+ * - Without XDG_RUNTIME_DIR, the window-system code in SwiftShader and Mesa's drivers prints
+ *   "error: XDG_RUNTIME_DIR is invalid or not set" on each probe; we point it at a private
+ *   folder of our own (compute needs no display).
+ * - On a machine with no GPU device node, the loader's default drivers can only be software
+ *   ones: Mesa's lavapipe, which Dawn rejects with a multi-line warning ("Vulkan
+ *   shaderUniform*ArrayDynamicIndexing required"), or none ("Failed to detect any valid
+ *   GPUs"). There we go straight to SwiftShader, the software driver we support.
+ * Where there is a GPU device, lavapipe alone is left out. Returns the note to show when
+ * SwiftShader was chosen this way. Nothing changes where the user set VK_ICD_FILENAMES or
+ * VK_DRIVER_FILES.
+ */
+async function quietDrivers(): Promise<string | undefined> {
+  const fs = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  if (!xdg || !fs.existsSync(xdg)) {
+    const dir = join(tmpdir(), `fer-runtime-${process.getuid?.() ?? 'user'}`);
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const st = fs.statSync(dir);
+      // Only a folder that is ours and private (someone else could have made it first).
+      if (st.isDirectory() && (st.mode & 0o077) === 0 && (process.getuid === undefined || st.uid === process.getuid())) process.env.XDG_RUNTIME_DIR = dir;
+    } catch {
+      // No private folder: the drivers print their line; nothing else depends on it.
+    }
+  }
+  if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES || !fs.existsSync(SWIFTSHADER_ICD)) return undefined;
+  const devices = (dir: string, prefix: string) => {
+    try {
+      return fs.readdirSync(dir).some((f) => f.startsWith(prefix));
+    } catch {
+      return false;
+    }
+  };
+  if (devices('/dev/dri', 'renderD') || devices('/dev', 'nvidia') || devices('/dev', 'dxg')) {
+    // A GPU is there: let the loader find its driver, but not lavapipe (loader 1.3.234+ reads this).
+    process.env.VK_LOADER_DRIVERS_DISABLE ??= '*lvp_icd*';
+    return undefined;
+  }
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  return `no GPU device on this machine; using SwiftShader (${SWIFTSHADER_ICD})`;
+}
+
+/**
  * Opens a WebGPU device: `navigator.gpu` in a browser, Dawn (the `webgpu` package) in Node.
  * The limits our kernels lean on (big storage bindings for batch activations, workgroup memory
  * for tiles) are requested at the adapter's maximum rather than assumed at the defaults.
@@ -56,6 +102,7 @@ export async function openGpu(): Promise<OpenedGpu> {
   let adapter: GPUAdapter | null = null;
   let gpu: GPU | undefined;
   if (typeof process !== 'undefined' && process.versions?.node) {
+    note = await quietDrivers();
     const { create } = await nodeGpu();
     gpu = create([]);
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
