@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<void> {
     const order = { cpu: 0, wasm: 1, webgpu: 2 };
     impls.sort((a, b) => order[a.device] - order[b.device]);
     r.loads.models = machineLoad();
-    const m = await benchModels(impls, { models: o.models, modes: o.modes, batch, budget: o.budget, repeat: 5, maxSeconds: o.modelMaxSeconds }, say);
+    const m = await benchModels(impls, { models: o.models, modes: o.modes, batch, budget: o.budget, repeat: 5, maxSeconds: o.modelMaxSeconds, alwaysTimeOurs: o.quick }, say);
     r.models = m.rows;
     r.skipped.push(...m.skipped);
   }
