@@ -1,12 +1,12 @@
 // The seed model's heavy kernels at its real layer shapes: every convolution's forward,
 // backward-input and backward-filter pass, max pooling, batch norm and the dense layers'
 // products, at batch B, each as a fraction of the backend's measured peak. The cases, their
-// FLOP and byte counts and the skip rule are `fer kernels`' (src/cli/kernel-plan.ts, costs.ts).
+// FLOP and byte counts and the skip rule are `fer kernels`' (src/cli/kernel-plan.ts, src/ops/costs.ts).
 import { tensor } from '../src/backend/create.ts';
 import { Random } from '../src/backend/random.ts';
 import type { BackendName } from '../src/backend/tensor.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
-import { rates } from '../src/cli/costs.ts';
+import { rates } from '../src/ops/costs.ts';
 import { kernelCases, type KernelCase, type Prepared } from '../src/cli/kernel-plan.ts';
 import { skipReason } from '../src/cli/kernels.ts';
 import { machineLoad, timeCalls } from '../src/cli/timing.ts';

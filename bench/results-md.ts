@@ -50,7 +50,7 @@ function kernelTable(r: BenchResults): string[] {
     '',
     `### Kernels at the seed model's layer shapes, batch ${r.batch}`,
     '',
-    'Median ms per call; GFLOP/s for the GEMM-shaped kernels (fraction of the FMA peak), GB/s for the others (fraction of the copy peak); counts from src/cli/costs.ts.',
+    'Median ms per call; GFLOP/s for the GEMM-shaped kernels (fraction of the FMA peak), GB/s for the others (fraction of the copy peak); counts from src/ops/costs.ts.',
     '',
     '| kernel | shape | layers | cpu ms | cpu rate | cpu % peak | webgpu ms | webgpu rate | webgpu % peak | webgpu GEMM |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',

@@ -1,16 +1,9 @@
 // TensorFlow.js as a peer: loading its backends (pure-JS `cpu`, `wasm`, `webgpu` on the same
-// Dawn adapter as ours), and our models rebuilt from their layer lists in tfjs ops.
+// Dawn adapter as ours), and our models rebuilt from their layers' Keras twins with tf.layers.
 //
 // Loaded by name so the bench typechecks without tfjs installed; a backend that cannot load is
 // reported with its reason and left out. tfjs runs NHWC (x [N,H,W,C], filters [R,S,C,K]).
 import { Random } from '../../src/backend/random.ts';
-import { BatchNorm } from '../../src/nn/batchnorm.ts';
-import { Conv2D } from '../../src/nn/conv2d.ts';
-import { Dense } from '../../src/nn/dense.ts';
-import { Dropout } from '../../src/nn/dropout.ts';
-import { Flatten } from '../../src/nn/flatten.ts';
-import { GlobalAvgPool2D, MaxPool2D } from '../../src/nn/pooling.ts';
-import { ReLU } from '../../src/nn/activation.ts';
 import type { Sequential } from '../../src/nn/sequential.ts';
 import type { PeerStatus } from '../result-types.ts';
 
@@ -20,9 +13,16 @@ export interface TfTensor {
   dispose(): void;
   reshape(shape: number[]): TfTensor;
 }
-type Pad = 'valid' | 'same';
-type Activation = 'relu' | 'linear';
+/** A tf.layers model: the part used here. */
+export interface TfSequential {
+  predict(x: TfTensor): TfTensor;
+  apply(x: TfTensor, o: { training: boolean }): TfTensor;
+  trainableWeights: { read(): TfTensor }[];
+  dispose(): void;
+}
 export interface Tf {
+  layers: Record<string, ((options: Record<string, unknown>) => unknown) | undefined>;
+  sequential(config: { layers: unknown[] }): TfSequential;
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
   /** The WebGPU backend's internals `sync` drives; the other backends have none of them. */
@@ -30,22 +30,12 @@ export interface Tf {
   getBackend(): string;
   version: Record<string, string>;
   tensor(values: Float32Array | Int32Array, shape: number[], dtype?: 'float32' | 'int32'): TfTensor;
-  variable(t: TfTensor): TfTensor;
   tidy<T>(fn: () => T): T;
   matMul(a: TfTensor, b: TfTensor): TfTensor;
-  maxPool(x: TfTensor, size: number, strides: number, pad: Pad): TfTensor;
-  mean(x: TfTensor, axes: number[]): TfTensor;
-  relu(x: TfTensor): TfTensor;
-  batchNorm(x: TfTensor, mean: TfTensor, variance: TfTensor, offset: TfTensor, scale: TfTensor, eps: number): TfTensor;
-  moments(x: TfTensor, axes: number[]): { mean: TfTensor; variance: TfTensor };
-  dropout(x: TfTensor, rate: number): TfTensor;
+  fused: { conv2d(o: { x: TfTensor; filter: TfTensor; strides: number; pad: 'valid' | 'same'; bias?: TfTensor }): TfTensor };
   oneHot(indices: TfTensor, depth: number): TfTensor;
   losses: { softmaxCrossEntropy(onehot: TfTensor, logits: TfTensor): TfTensor };
   train: { adam(lr: number): { minimize(f: () => TfTensor, returnCost: boolean, vars: TfTensor[]): TfTensor | null; dispose(): void } };
-  fused: {
-    conv2d(o: { x: TfTensor; filter: TfTensor; strides: number; pad: Pad; bias?: TfTensor; activation?: Activation }): TfTensor;
-    matMul(o: { a: TfTensor; b: TfTensor; bias?: TfTensor; activation?: Activation }): TfTensor;
-  };
 }
 
 export type TfDevice = 'cpu' | 'wasm' | 'webgpu';
@@ -133,64 +123,29 @@ export function tfInputs(tf: Tf, seed: number) {
 }
 
 /**
- * `model`'s layers in tfjs ops, random weights: conv (+ relu, fused), batch norm, 2×2 max
- * pooling, flatten, dense (+ relu, fused), dropout. Inference: batch norm with running
+ * `model` rebuilt as a tfjs `tf.sequential` from each layer's Keras twin (Layer.keras(), so a
+ * new layer type needs nothing here), tfjs's own random initial weights. tf.layers runs conv and
+ * dense layers with their bias and activation fused. Inference: batch norm with running
  * statistics, dropout the identity. Training: forward with batch statistics and dropout,
- * softmax cross-entropy, gradients of every weight and Adam (tfjs's optimizer.minimize); the
- * running statistics are not updated (a few small ops per batch-norm layer, left out).
+ * softmax cross-entropy, gradients of every weight and Adam (tfjs's optimizer.minimize).
  */
 export function tfjsModel(tf: Tf, model: Sequential, batch: number, mode: 'inference' | 'train'): TfCall {
   const ins = tfInputs(tf, 11);
-  const trainable: TfTensor[] = [];
-  const weight = (shape: number[], lo = -0.1, hi = 0.1) => {
-    const w = ins.make(shape, lo, hi);
-    if (mode !== 'train') return w;
-    const v = ins.own(tf.variable(w));
-    trainable.push(v);
-    return v;
-  };
   const training = mode === 'train';
-  const steps: ((h: TfTensor) => TfTensor)[] = [];
-  model.layers.forEach((layer, i) => {
-    const inShape = model.shapes[i];
-    if (layer instanceof Conv2D) {
-      const { filters, kernelSize, padding, activation } = layer.opts;
-      const [f, bias] = [weight([kernelSize, kernelSize, inShape[0], filters]), weight([filters])];
-      steps.push((h) => tf.fused.conv2d({ x: h, filter: f, bias, strides: 1, pad: padding, activation: activation ?? 'linear' }));
-    } else if (layer instanceof BatchNorm) {
-      const C = inShape[0];
-      const [offset, scale] = [weight([C]), weight([C], 0.5, 1.5)];
-      const eps = layer.opts.eps;
-      if (training) {
-        steps.push((h) => {
-          const { mean, variance } = tf.moments(h, h.shape.length === 4 ? [0, 1, 2] : [0]);
-          return tf.batchNorm(h, mean, variance, offset, scale, eps);
-        });
-      } else {
-        const [mean, variance] = [ins.make([C], -0.5, 0.5), ins.make([C], 0.5, 1.5)];
-        steps.push((h) => tf.batchNorm(h, mean, variance, offset, scale, eps));
-      }
-    } else if (layer instanceof MaxPool2D) {
-      steps.push((h) => tf.maxPool(h, layer.opts.size, layer.opts.stride, layer.opts.padding));
-    } else if (layer instanceof GlobalAvgPool2D) {
-      steps.push((h) => tf.mean(h, [1, 2])); // NHWC: the mean over H and W
-    } else if (layer instanceof ReLU) {
-      steps.push((h) => tf.relu(h));
-    } else if (layer instanceof Flatten) {
-      steps.push((h) => h.reshape([h.shape[0], -1]));
-    } else if (layer instanceof Dense) {
-      const [w, bias] = [weight([inShape[0], layer.opts.units]), weight([layer.opts.units])];
-      steps.push((h) => tf.fused.matMul({ a: h, b: w, bias, activation: layer.opts.activation ?? 'linear' }));
-    } else if (layer instanceof Dropout) {
-      if (training) steps.push((h) => tf.dropout(h, layer.rate));
-    } else {
-      throw new Error(`tfjs peer: no tfjs version of layer ${layer.name}`);
-    }
-  });
   const [channels, height, width] = model.inputShape;
+  const layers = model.layers.map((layer, i) => {
+    const k = layer.keras();
+    const factory = k && tf.layers[k.factory];
+    if (!k || !factory) throw new Error(`tfjs peer: no tfjs version of layer ${layer.name}${k ? ` (tf.layers.${k.factory})` : ''}`);
+    return factory({ ...k.options, ...(i === 0 ? { inputShape: [height, width, channels] } : {}) });
+  });
+  const net = tf.sequential({ layers });
   const x = ins.make([batch, height, width, channels], 0, 1);
-  const forward = () => steps.reduce((h, step) => step(h), x);
-  if (!training) return { call: () => tf.tidy(forward).dispose(), dispose: ins.dispose };
+  if (!training) {
+    return { call: () => tf.tidy(() => net.predict(x)).dispose(), dispose: () => (net.dispose(), ins.dispose()) };
+  }
+  const trainable = net.trainableWeights.map((w) => w.read());
+  const forward = () => net.apply(x, { training: true });
 
   const labels = Int32Array.from({ length: batch }, () => ins.rng.int(model.classes.length));
   const onehot = ins.own(tf.tidy(() => tf.oneHot(tf.tensor(labels, [batch], 'int32'), model.classes.length)));
@@ -199,6 +154,7 @@ export function tfjsModel(tf: Tf, model: Sequential, batch: number, mode: 'infer
     call: () => void adam.minimize(() => tf.losses.softmaxCrossEntropy(onehot, forward()), false, trainable),
     dispose: () => {
       adam.dispose();
+      net.dispose();
       ins.dispose();
     },
   };

@@ -15,7 +15,7 @@ import { REGISTER_SCALAR_TILES, REGISTER_TALL_TILES, REGISTER_TILES, setGemmTile
 import { relu } from '../ops/relu.ts';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
 import { Optimizer } from '../train/optimizer.ts';
-import { rates, type Cost } from './costs.ts';
+import { rates, type Cost } from '../ops/costs.ts';
 import { kernelCases, MIN_TRAIN_VALUES, modelFlops, type KernelCase, type Prepared } from './kernel-plan.ts';
 import { machineLoad, timeCalls, type Timing } from './timing.ts';
 
@@ -390,7 +390,7 @@ export function formatReport(rep: KernelsReport): string {
     for (const s of rep.skipped) lines.push(`  ${s.kernel} ${s.shape} on ${s.backend}: ${s.reason}`);
   }
   lines.push('');
-  lines.push('ms: median per call; GFLOP/s and GB/s from the counts in src/cli/costs.ts (GB/s for memory-bound kernels only); cpu/gpu above 1: WebGPU is faster');
+  lines.push('ms: median per call; GFLOP/s and GB/s from the counts in src/ops/costs.ts (GB/s for memory-bound kernels only); cpu/gpu above 1: WebGPU is faster');
   return lines.join('\n');
 }
 

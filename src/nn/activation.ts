@@ -1,6 +1,7 @@
 import type { Shape, Tensor } from '../backend/tensor.ts';
 import { relu, reluBackward } from '../ops/relu.ts';
-import { Layer, need, type ForwardContext, type LayerConfig } from './layer.ts';
+import { reluUses, type KernelUse } from '../ops/kernel-use.ts';
+import { Layer, need, type ForwardContext, type KerasLayer, type LayerConfig, type ParamShape } from './layer.ts';
 
 /**
  * A relu of its own, for conv → batch norm → relu (the order of most modern networks, and of
@@ -8,6 +9,7 @@ import { Layer, need, type ForwardContext, type LayerConfig } from './layer.ts';
  */
 export class ReLU extends Layer {
   readonly type = 'ReLU';
+  readonly kerasName = 're_lu';
   #y: Tensor | null = null;
 
   outputShape(input: Shape): Shape {
@@ -32,5 +34,21 @@ export class ReLU extends Layer {
 
   config(): LayerConfig {
     return { type: this.type };
+  }
+
+  paramShapes(): ParamShape[] {
+    return [];
+  }
+
+  kernels(x: Shape): KernelUse[] {
+    return reluUses(x, true);
+  }
+
+  how(): string {
+    return 'elementwise max(x, 0) (folded models do this in the convolution store instead)';
+  }
+
+  keras(): KerasLayer {
+    return { factory: 'reLU', options: {} };
   }
 }

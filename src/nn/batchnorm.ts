@@ -3,7 +3,8 @@ import { keep } from '../backend/scope.ts';
 import type { Random } from '../backend/random.ts';
 import type { BackendName, Shape, Tensor } from '../backend/tensor.ts';
 import { batchNormBackward, batchNormInfer, batchNormTrain } from '../ops/batchnorm.ts';
-import { Layer, need, type ForwardContext, type LayerConfig, type Param } from './layer.ts';
+import { batchNormUses, type KernelUse } from '../ops/kernel-use.ts';
+import { Layer, need, type ForwardContext, type KerasLayer, type LayerConfig, type Param, type ParamShape } from './layer.ts';
 
 export interface BatchNormOptions {
   /** Keras's defaults: running = 0.99·running + 0.01·batch; eps 1e-3. */
@@ -18,6 +19,7 @@ export interface BatchNormOptions {
  */
 export class BatchNorm extends Layer {
   readonly type = 'BatchNorm';
+  readonly kerasName = 'batch_normalization';
   readonly opts: Required<BatchNormOptions>;
   gamma: Param | null = null;
   beta: Param | null = null;
@@ -86,6 +88,29 @@ export class BatchNorm extends Layer {
 
   config(): LayerConfig {
     return { type: this.type, ...this.opts };
+  }
+
+  paramShapes(input: Shape): ParamShape[] {
+    const C = [input[0]];
+    return [
+      { role: 'gamma', shape: C, trainable: true },
+      { role: 'beta', shape: C, trainable: true },
+      { role: 'running_mean', shape: C, trainable: false },
+      { role: 'running_var', shape: C, trainable: false },
+    ];
+  }
+
+  kernels(x: Shape): KernelUse[] {
+    return batchNormUses(x, this.opts);
+  }
+
+  how(): string {
+    return 'inference: the elementwise apply entry point with the running mean and variance';
+  }
+
+  keras(): KerasLayer {
+    // Keras's axis −1 is our channel axis once the peer lays images out NHWC.
+    return { factory: 'batchNormalization', options: { momentum: this.opts.momentum, epsilon: this.opts.eps } };
   }
 
   override macs(input: Shape): number {

@@ -5,7 +5,8 @@ import type { BackendName, Shape, Tensor } from '../backend/tensor.ts';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, conv2dGeometry, type Padding } from '../ops/conv2d.ts';
 import { sumChannels } from '../ops/reduce.ts';
 import { reluBackward } from '../ops/relu.ts';
-import { glorotUniform, Layer, need, type ForwardContext, type LayerConfig, type Param } from './layer.ts';
+import { conv2dUses, reluUses, sumChannelsUse, type KernelUse } from '../ops/kernel-use.ts';
+import { glorotUniform, Layer, need, type ForwardContext, type KerasLayer, type LayerConfig, type Param, type ParamShape } from './layer.ts';
 
 export interface Conv2DOptions {
   filters: number;
@@ -18,6 +19,7 @@ export interface Conv2DOptions {
 /** Conv2D as Keras has it, weights stored [K, C, R, S] (filters, channels, rows, columns). */
 export class Conv2D extends Layer {
   readonly type = 'Conv2D';
+  readonly kerasName = 'conv2d';
   readonly opts: Required<Conv2DOptions>;
   weight: Param | null = null;
   bias: Param | null = null;
@@ -81,6 +83,34 @@ export class Conv2D extends Layer {
 
   config(): LayerConfig {
     return { type: this.type, ...this.opts };
+  }
+
+  paramShapes(input: Shape): ParamShape[] {
+    const { filters: K, kernelSize: R } = this.opts;
+    return [{ role: 'weight', shape: [K, input[0], R, R], trainable: true }, { role: 'bias', shape: [K], trainable: true }];
+  }
+
+  /** The product with its relu in the store step; training adds the relu's backward, both gradients and the bias sum. */
+  kernels(x: Shape): KernelUse[] {
+    const { filters, kernelSize, stride, padding, activation } = this.opts;
+    const g = this.#geometry(x.slice(1));
+    const y = [x[0], g.K, g.OH, g.OW];
+    const relu = activation === 'relu';
+    return [
+      ...conv2dUses(x, [filters, x[1], kernelSize, kernelSize], { stride, padding }, relu, x[0]),
+      ...(relu ? reluUses(y, false) : []),
+      sumChannelsUse(y),
+    ];
+  }
+
+  how(): string {
+    const relu = this.opts.activation === 'relu' ? '; the relu is applied in the same kernel as each output is stored' : '';
+    return `an implicit GEMM: conv2d.wgsl says how to read filters and image patches${relu}`;
+  }
+
+  keras(): KerasLayer {
+    const { filters, kernelSize, stride, padding, activation } = this.opts;
+    return { factory: 'conv2d', options: { filters, kernelSize, strides: stride, padding, activation: activation ?? 'linear' } };
   }
 
   override macs(input: Shape): number {

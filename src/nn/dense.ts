@@ -6,7 +6,8 @@ import type { BackendName, Shape, Tensor } from '../backend/tensor.ts';
 import { matmul } from '../ops/matmul.ts';
 import { sumChannels } from '../ops/reduce.ts';
 import { reluBackward } from '../ops/relu.ts';
-import { glorotUniform, Layer, need, type ForwardContext, type LayerConfig, type Param } from './layer.ts';
+import { denseUses, reluUses, sumChannelsUse, type KernelUse } from '../ops/kernel-use.ts';
+import { glorotUniform, Layer, need, type ForwardContext, type KerasLayer, type LayerConfig, type Param, type ParamShape } from './layer.ts';
 
 export interface DenseOptions {
   units: number;
@@ -16,6 +17,7 @@ export interface DenseOptions {
 /** A fully connected layer: y = x·Wᵀ + b, W stored [units, inputs] (PyTorch's layout). */
 export class Dense extends Layer {
   readonly type = 'Dense';
+  readonly kerasName = 'dense';
   readonly opts: Required<DenseOptions>;
   weight: Param | null = null;
   bias: Param | null = null;
@@ -75,5 +77,25 @@ export class Dense extends Layer {
 
   override macs(input: Shape): number {
     return input[0] * this.opts.units;
+  }
+
+  paramShapes(input: Shape): ParamShape[] {
+    const u = this.opts.units;
+    return [{ role: 'weight', shape: [u, input[0]], trainable: true }, { role: 'bias', shape: [u], trainable: true }];
+  }
+
+  kernels(x: Shape): KernelUse[] {
+    const relu = this.opts.activation === 'relu';
+    const y = [x[0], this.opts.units];
+    return [...denseUses(x, this.opts.units, relu), ...(relu ? reluUses(y, false) : []), sumChannelsUse(y)];
+  }
+
+  how(): string {
+    const relu = this.opts.activation === 'relu' ? '; the relu is applied in the same kernel as each output is stored' : '';
+    return `y = x·Wᵀ + b: matmul.wgsl addresses the operands${relu}`;
+  }
+
+  keras(): KerasLayer {
+    return { factory: 'dense', options: { units: this.opts.units, activation: this.opts.activation ?? 'linear' } };
   }
 }

@@ -1,11 +1,13 @@
 import { FerError } from '../backend/errors.ts';
 import type { Shape, Tensor } from '../backend/tensor.ts';
 import { dropout, dropoutBackward } from '../ops/dropout.ts';
-import { Layer, need, type ForwardContext, type LayerConfig } from './layer.ts';
+import { dropoutUses, type KernelUse } from '../ops/kernel-use.ts';
+import { Layer, need, type ForwardContext, type KerasLayer, type LayerConfig, type ParamShape } from './layer.ts';
 
 /** Inverted dropout while training (kept values scaled by 1/(1−rate)); the identity at inference. */
 export class Dropout extends Layer {
   readonly type = 'Dropout';
+  readonly kerasName = 'dropout';
   #seed: number | null = null;
 
   constructor(readonly rate: number) {
@@ -38,5 +40,21 @@ export class Dropout extends Layer {
 
   config(): LayerConfig {
     return { type: this.type, rate: this.rate };
+  }
+
+  paramShapes(): ParamShape[] {
+    return [];
+  }
+
+  kernels(x: Shape): KernelUse[] {
+    return this.rate > 0 ? dropoutUses(x, this.rate) : [];
+  }
+
+  how(): string {
+    return 'no kernel at inference: dropout is the identity (dropout.wgsl runs only while training)';
+  }
+
+  keras(): KerasLayer {
+    return { factory: 'dropout', options: { rate: this.rate } };
   }
 }

@@ -1,9 +1,11 @@
 import type { Shape, Tensor } from '../backend/tensor.ts';
-import { Layer, need, type ForwardContext, type LayerConfig } from './layer.ts';
+import type { KernelUse } from '../ops/kernel-use.ts';
+import { Layer, need, type ForwardContext, type KerasLayer, type LayerConfig, type ParamShape } from './layer.ts';
 
 /** [N, C, H, W] → [N, C·H·W], in NCHW order; a view, no copy. */
 export class Flatten extends Layer {
   readonly type = 'Flatten';
+  readonly kerasName = 'flatten';
   #inShape: Shape | null = null;
 
   outputShape(input: Shape): Shape {
@@ -27,5 +29,22 @@ export class Flatten extends Layer {
 
   config(): LayerConfig {
     return { type: this.type };
+  }
+
+  paramShapes(): ParamShape[] {
+    return [];
+  }
+
+  /** None: a view of the same buffer. */
+  kernels(): KernelUse[] {
+    return [];
+  }
+
+  how(): string {
+    return 'no kernel: the same buffer is read as [N, C·H·W] (a view)';
+  }
+
+  keras(): KerasLayer {
+    return { factory: 'flatten', options: {} };
   }
 }

@@ -2,7 +2,8 @@ import { FerError } from '../backend/errors.ts';
 import type { Shape, Tensor } from '../backend/tensor.ts';
 import { conv2d, conv2dGeometry, type Padding } from '../ops/conv2d.ts';
 import { matmul } from '../ops/matmul.ts';
-import { Layer, type ForwardContext, type LayerConfig, type Param } from './layer.ts';
+import { conv2dUses, matmulUse, type KernelUse } from '../ops/kernel-use.ts';
+import { Layer, type ForwardContext, type LayerConfig, type Param, type ParamShape } from './layer.ts';
 
 // Inference-only layers that foldForInference (fold.ts) makes: a Conv2D or Dense, its relu and
 // the batch norm after it, as one op with an epilogue (src/ops/epilogue.ts):
@@ -52,11 +53,28 @@ abstract class FusedLayer extends Layer {
   backward(): Tensor | null {
     throw new FerError(`${this.name}: a layer folded for inference has no backward (train the unfolded model)`);
   }
+
+  /** The copied tensors, whatever the input (they were made before this layer). */
+  paramShapes(): ParamShape[] {
+    const roles = ['weight', 'bias', 'scale', 'shift'];
+    return this.#params.map((p, i) => ({ role: roles[i], shape: p.value.shape, trainable: false }));
+  }
+
+  /** No peer builds a folded model: the peers run the layers as trained. */
+  keras(): null {
+    return null;
+  }
+
+  protected epilogue(): string {
+    const steps = [this.relu ? 'the relu' : '', this.tensors.scale ? "the batch norm's scale and shift" : ''].filter(Boolean).join(' and ');
+    return steps ? `; ${steps} are applied in the same kernel as each output is stored` : '';
+  }
 }
 
 /** Conv2D (+ relu) (+ BatchNorm in inference mode) as one conv2d dispatch. */
 export class FusedConv2D extends FusedLayer {
   readonly type = 'FusedConv2D';
+  readonly kerasName = 'fusedconv2d';
 
   constructor(
     readonly conv: { stride: number; padding: Padding },
@@ -86,6 +104,15 @@ export class FusedConv2D extends FusedLayer {
     return { type: this.type, ...this.conv, relu: this.relu, folded: this.folded };
   }
 
+  kernels(x: Shape): KernelUse[] {
+    const use = conv2dUses(x, this.tensors.weight.shape, this.conv, this.relu, x[0])[0];
+    return [{ ...use, training: false }];
+  }
+
+  how(): string {
+    return `an implicit GEMM folded from ${this.folded.join(', ')}: conv2d.wgsl says how to read filters and image patches${this.epilogue()}`;
+  }
+
   override macs(input: Shape): number {
     const g = this.#geometry(input);
     return g.K * g.OH * g.OW * g.C * g.R * g.S;
@@ -95,6 +122,7 @@ export class FusedConv2D extends FusedLayer {
 /** Dense (+ relu) (+ BatchNorm in inference mode) as one matmul dispatch. */
 export class FusedDense extends FusedLayer {
   readonly type = 'FusedDense';
+  readonly kerasName = 'fuseddense';
 
   outputShape(input: Shape): Shape {
     const [units, inputs] = this.tensors.weight.shape;
@@ -110,6 +138,15 @@ export class FusedDense extends FusedLayer {
 
   config(): LayerConfig {
     return { type: this.type, relu: this.relu, folded: this.folded };
+  }
+
+  kernels(x: Shape): KernelUse[] {
+    const w = this.tensors.weight.shape;
+    return [matmulUse('matmul.forward', x, w, { transB: true, relu: this.relu }, true, { inference: true, training: false })];
+  }
+
+  how(): string {
+    return `y = x·Wᵀ + b folded from ${this.folded.join(', ')}: matmul.wgsl addresses the operands${this.epilogue()}`;
   }
 
   override macs(input: Shape): number {

@@ -1,5 +1,6 @@
 import type { Random } from '../backend/random.ts';
 import type { BackendName, Shape, Tensor } from '../backend/tensor.ts';
+import type { KernelUse } from '../ops/kernel-use.ts';
 
 /** A tensor a layer owns: a weight (trainable) or a running statistic (not). */
 export interface Param {
@@ -25,6 +26,22 @@ export interface LayerConfig {
   [option: string]: unknown;
 }
 
+/** A parameter build() will make, known from the input shape alone (no tensors). */
+export interface ParamShape {
+  role: string;
+  shape: Shape;
+  trainable: boolean;
+}
+
+/**
+ * The Keras layer that computes the same function, as TensorFlow.js's `tf.layers` factory name
+ * and options (the benchmark peers build their models from it); null where there is none.
+ */
+export interface KerasLayer {
+  factory: string;
+  options: Record<string, unknown>;
+}
+
 /**
  * A layer computes forward on a batch, keeps what its backward needs while training, and in
  * backward turns the gradient of its output into the gradient of its input (null when the
@@ -33,6 +50,8 @@ export interface LayerConfig {
  */
 export abstract class Layer {
   abstract readonly type: string;
+  /** Keras's base name for the type (`batch_normalization`); the model numbers it per layer. */
+  abstract readonly kerasName: string;
   /** Keras-style unique name (`conv2d`, `conv2d_1`, …), given by the model. */
   name = '';
 
@@ -55,6 +74,21 @@ export abstract class Layer {
   macs(_input: Shape): number {
     return 0;
   }
+
+  /** The parameters build() makes for this input shape, in params() order. */
+  abstract paramShapes(input: Shape): ParamShape[];
+
+  /**
+   * Every dispatch this layer makes on a batch x [N, ...input], each saying whether inference,
+   * training or both run it, with its cost and WGSL files: `fer kernels`, the explorer and the
+   * model FLOP counts read this plan, so a layer that leaves out a kernel shows up there.
+   */
+  abstract kernels(x: Shape): KernelUse[];
+
+  /** How the inference forward runs, in a sentence (the explorer; the GEMM loop is added there). */
+  abstract how(): string;
+
+  abstract keras(): KerasLayer | null;
 
   /** Forgets what forward kept for backward (the tensors themselves belong to the step's scope). */
   clearCache(): void {}

@@ -1,11 +1,13 @@
 import type { Shape, Tensor } from '../backend/tensor.ts';
 import { globalAvgPool, globalAvgPoolBackward, globalPoolGeometry } from '../ops/global-avg-pool.ts';
 import { maxPool2d, maxPool2dBackward, pool2dGeometry, type Pool2dOptions } from '../ops/maxpool2d.ts';
-import { Layer, need, type ForwardContext, type LayerConfig } from './layer.ts';
+import { globalAvgPoolUses, maxPool2dUses, type KernelUse } from '../ops/kernel-use.ts';
+import { Layer, need, type ForwardContext, type KerasLayer, type LayerConfig, type ParamShape } from './layer.ts';
 
 /** Max pooling over each channel's H×W plane; 2×2 with stride 2 halves the image (odd sizes round down). */
 export class MaxPool2D extends Layer {
   readonly type = 'MaxPool2D';
+  readonly kerasName = 'max_pooling2d';
   readonly opts: Required<Pool2dOptions>;
   #x: Tensor | null = null;
 
@@ -38,6 +40,22 @@ export class MaxPool2D extends Layer {
   config(): LayerConfig {
     return { type: this.type, ...this.opts };
   }
+
+  paramShapes(): ParamShape[] {
+    return [];
+  }
+
+  kernels(x: Shape): KernelUse[] {
+    return maxPool2dUses(x, this.opts);
+  }
+
+  how(): string {
+    return 'one invocation per output takes the maximum of its window';
+  }
+
+  keras(): KerasLayer {
+    return { factory: 'maxPooling2d', options: { poolSize: this.opts.size, strides: this.opts.stride, padding: this.opts.padding } };
+  }
 }
 
 /**
@@ -47,6 +65,7 @@ export class MaxPool2D extends Layer {
  */
 export class GlobalAvgPool2D extends Layer {
   readonly type = 'GlobalAvgPool2D';
+  readonly kerasName = 'global_average_pooling2d';
   #inShape: Shape | null = null;
 
   outputShape(input: Shape): Shape {
@@ -74,5 +93,21 @@ export class GlobalAvgPool2D extends Layer {
 
   override macs(input: Shape): number {
     return input.reduce((a, b) => a * b, 1);
+  }
+
+  paramShapes(): ParamShape[] {
+    return [];
+  }
+
+  kernels(x: Shape): KernelUse[] {
+    return globalAvgPoolUses(x);
+  }
+
+  how(): string {
+    return "one invocation per channel of each image adds its plane's values and scales by 1/(H·W)";
+  }
+
+  keras(): KerasLayer {
+    return { factory: 'globalAveragePooling2d', options: {} };
   }
 }

@@ -22,17 +22,6 @@ export interface SummaryRow {
   params: number;
 }
 
-const KERAS_NAMES: Record<string, string> = {
-  Conv2D: 'conv2d',
-  Dense: 'dense',
-  BatchNorm: 'batch_normalization',
-  MaxPool2D: 'max_pooling2d',
-  GlobalAvgPool2D: 'global_average_pooling2d',
-  ReLU: 're_lu',
-  Flatten: 'flatten',
-  Dropout: 'dropout',
-};
-
 /** A list of layers applied in order; the last one's output is the logits. */
 export class Sequential {
   readonly shapes: Shape[];
@@ -46,7 +35,7 @@ export class Sequential {
   ) {
     const counts = new Map<string, number>();
     for (const l of layers) {
-      const base = KERAS_NAMES[l.type] ?? l.type.toLowerCase();
+      const base = l.kerasName;
       const n = counts.get(base) ?? 0;
       l.name = n === 0 ? base : `${base}_${n}`;
       counts.set(base, n + 1);

@@ -12,7 +12,7 @@ import {
   sgdCost,
   softmaxCrossEntropyCost,
   sumChannelsCost,
-} from '../../src/cli/costs.ts';
+} from '../../src/ops/costs.ts';
 import { kernelCases, modelFlops, trainableParams } from '../../src/cli/kernel-plan.ts';
 import { formatReport, matchesOnly, parseKernelsArgs, predictSeconds, runKernels, skipReason, type KernelsReport } from '../../src/cli/kernels.ts';
 import { median, planTiming, timeCalls } from '../../src/cli/timing.ts';
