@@ -14,6 +14,7 @@ import { defineCommand, parseFlags } from './flags.ts';
 import { loadModelFile, SHIPPED_MODEL } from './model-source.ts';
 import { foldForInference } from '../nn/fold.ts';
 import { fer2013Caveat } from '../nn/training-caveat.ts';
+import { chooseTestTime, TEST_TIME_MODES, type TestTime } from '../nn/test-time.ts';
 import { bar, ProgressLine } from './progress.ts';
 
 export const EVAL = defineCommand({
@@ -28,7 +29,12 @@ one: into the run folder of a model you trained, into runs/eval-<model> for the 
     data: { kind: 'path', help: 'FER2013 CSV (plain or .gz) or image folder' },
     split: { kind: 'choice', choices: USAGES, default: 'PublicTest', help: 'the split to evaluate' },
     limit: { kind: 'int', help: 'N images drawn at random (seeded; the CSV may list a split sorted by class)' },
-    flip: { kind: 'bool', help: "test-time augmentation: average each face's probabilities with its mirror's" },
+    flip: { kind: 'bool', help: "test-time augmentation: average each face's probabilities with its mirror's (= --tta flip)" },
+    tta: {
+      kind: 'choice',
+      choices: TEST_TIME_MODES,
+      help: 'test-time averaging: none, flip (and the mirror), ten-crop (4 corners + centre and mirrors, for models of crops); default: what the model file records',
+    },
     'skip-bad': { kind: 'bool', help: 'skip bad rows/images (reported, with the first few in full) instead of stopping' },
     'no-fold': { kind: 'bool', help: 'run the layers as trained (default: each batch norm folded into the conv/dense before it)' },
     backend: { kind: 'choice', choices: ['webgpu', 'wasm', 'cpu'], help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
@@ -45,9 +51,10 @@ export function evalReportDir(out: string | undefined, modelPath: string): strin
   return dir;
 }
 
-/** eval-<split>[-limit<N>][-flip]: a report's name says what it covers. */
-export function evalReportName(split: string, limit: number | undefined, flip: boolean): string {
-  return `eval-${split}${limit === undefined ? '' : `-limit${limit}`}${flip ? '-flip' : ''}`;
+/** eval-<split>[-limit<N>][-flip|-ten-crop]: a report's name says what it covers. */
+export function evalReportName(split: string, limit: number | undefined, flip: boolean | TestTime): string {
+  const tta = flip === true ? 'flip' : flip === false ? 'none' : flip;
+  return `eval-${split}${limit === undefined ? '' : `-limit${limit}`}${tta === 'none' ? '' : `-${tta}`}`;
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
@@ -79,23 +86,24 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (!ds || ds.count === 0) throw new FerError(`${v.data}: no ${split} images${split === 'PrivateTest' ? ' (this copy of FER2013 withholds PrivateTest)' : ''}`);
 
   const t0 = performance.now();
-  const flip = v.flip;
-  const e = await evaluate(model, ds, { flip, onProgress: (done, total) => progress.update(`evaluating ${bar(done / total)} ${done}/${total}`) });
+  const testTime = chooseTestTime(metadata, v.tta, v.flip);
+  const flip = testTime === 'flip';
+  const e = await evaluate(model, ds, { testTime, onProgress: (done, total) => progress.update(`evaluating ${bar(done / total)} ${done}/${total}`) });
   progress.done();
   const seconds = (performance.now() - t0) / 1000;
   const m = metricsFromConfusion(e.confusion, model.classes);
 
   const logFile = join(dirname(path), 'log.json');
   const log: EpochRecord[] | null = existsSync(logFile) ? JSON.parse(readFileSync(logFile, 'utf8')) : null;
-  const heading = `${path} on ${split} of ${v.data} (${ds.count} images${limit === undefined ? '' : ` drawn at random, --limit ${limit}`}${flip ? ', flip test-time averaging' : ''}, ${backend}, ${seconds.toFixed(1)} s)`;
+  const heading = `${path} on ${split} of ${v.data} (${ds.count} images${limit === undefined ? '' : ` drawn at random, --limit ${limit}`}${testTime === 'none' ? '' : `, ${testTime} test-time averaging`}, ${backend}, ${seconds.toFixed(1)} s)`;
   let files: string[] = [];
   try {
-    files = writeEvaluation(RunFolder.create(reportDir), evalReportName(split, limit, flip), { heading, title: split }, m, log);
+    files = writeEvaluation(RunFolder.create(reportDir), evalReportName(split, limit, testTime), { heading, title: split }, m, log);
   } catch (err) {
     say(`note: could not write the report into ${reportDir} (${(err as Error).message})`);
   }
   if (v.json) {
-    process.stdout.write(`${JSON.stringify({ accuracy: m.accuracy, flip, macroF1: m.macroF1, perClass: m.perClass, confusion: m.confusion, count: m.count, loss: e.loss })}\n`);
+    process.stdout.write(`${JSON.stringify({ accuracy: m.accuracy, flip, testTime, macroF1: m.macroF1, perClass: m.perClass, confusion: m.confusion, count: m.count, loss: e.loss })}\n`);
   } else {
     console.log(heading);
     console.log('');

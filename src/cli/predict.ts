@@ -11,6 +11,7 @@ import type { Sequential } from '../nn/sequential.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { defineCommand, parseFlags } from './flags.ts';
 import { loadModelFile } from './model-source.ts';
+import { chooseTestTime, TEST_TIME_MODES } from '../nn/test-time.ts';
 import { foldForInference } from '../nn/fold.ts';
 import { fer2013Caveat } from '../nn/training-caveat.ts';
 import { bar, ProgressLine } from './progress.ts';
@@ -29,7 +30,12 @@ to stderr.`,
       kind: 'path',
       help: 'write the photo with boxes and labels: a .png or .jpg file (the format follows the\nextension); a folder (PNGs) for a folder of photos',
     },
-    flip: { kind: 'bool', help: "average each face's probabilities with its mirror image's (test-time augmentation)" },
+    flip: { kind: 'bool', help: "average each face's probabilities with its mirror image's (test-time augmentation; = --tta flip)" },
+    tta: {
+      kind: 'choice',
+      choices: TEST_TIME_MODES,
+      help: 'test-time averaging: none, flip, ten-crop (4 corners + centre and mirrors, for models of crops); default: what the model file records',
+    },
     'skip-bad': { kind: 'bool', help: 'skip unreadable images (each named on stderr) instead of stopping at the first' },
     'no-detect': { kind: 'bool', help: 'take the whole image as one face (for 48×48 crops)' },
     'no-fold': { kind: 'bool', help: 'run the layers as trained (default: each batch norm folded into the conv/dense before it)' },
@@ -155,7 +161,8 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const caveat = fer2013Caveat(metadata, path);
   if (caveat) say(caveat);
   const detect = { scaleFactor: v['scale-factor'], minNeighbors: v['min-neighbors'], minSize: v['min-size'] };
-  const opts = { cascade: v['no-detect'] ? null : loadCascadeFile(v.cascade ?? DEFAULT_CASCADE), detect, flip: v.flip };
+  const testTime = chooseTestTime(metadata, v.tta, v.flip);
+  const opts = { cascade: v['no-detect'] ? null : loadCascadeFile(v.cascade ?? DEFAULT_CASCADE), detect, testTime };
 
   const progress = new ProgressLine();
   const results: FileResult[] = [];

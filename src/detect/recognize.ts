@@ -1,6 +1,7 @@
 import { crop, equalizeHistogram, resize, type GrayImage } from '../image/image.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { classProbabilities } from '../nn/flip-average.ts';
+import type { TestTime } from '../nn/test-time.ts';
 import type { Cascade } from './cascade.ts';
 import { detectFaces, type DetectOptions } from './detect.ts';
 
@@ -35,14 +36,15 @@ export function faceInput(gray: GrayImage, box: FaceBox, out = new Float32Array(
 
 /**
  * Runs the model on 48×48 inputs (one per face, already scaled) and returns class probabilities;
- * with `flip`, each averaged with its mirror image's.
+ * with `flip` (true or 'flip'), each averaged with its mirror image's, with 'ten-crop' over ten
+ * crops (nn/test-time.ts).
  */
-export async function classifyFaces(model: Sequential, inputs: Float32Array[], flip = false): Promise<number[][]> {
+export async function classifyFaces(model: Sequential, inputs: Float32Array[], flip: boolean | TestTime = false): Promise<number[][]> {
   if (inputs.length === 0) return [];
   const n = inputs.length;
   const x = new Float32Array(n * FACE_SIZE * FACE_SIZE);
   inputs.forEach((f, i) => x.set(f, i * FACE_SIZE * FACE_SIZE));
-  const p = await classProbabilities(model, x, n, { flip });
+  const p = await classProbabilities(model, x, n, typeof flip === 'boolean' ? { flip } : { testTime: flip });
   const k = model.classes.length;
   return Array.from({ length: n }, (_, i) => Array.from(p.subarray(i * k, (i + 1) * k)));
 }
@@ -53,6 +55,8 @@ export interface RecognizeOptions {
   detect?: DetectOptions;
   /** Horizontal-flip test-time averaging (twice the classification work). */
   flip?: boolean;
+  /** Which views to average (nn/test-time.ts); overrides `flip`. */
+  testTime?: TestTime;
 }
 
 /**
@@ -69,7 +73,7 @@ export async function recognizeFaces(
     ? detectFaces(gray, opts.cascade, opts.detect).map((b) => ({ box: { x: b.x, y: b.y, width: b.width, height: b.height }, neighbors: b.neighbors }))
     : [{ box: { x: 0, y: 0, width: gray.width, height: gray.height }, neighbors: 0 }];
   const t1 = performance.now();
-  const probabilities = await classifyFaces(model, boxes.map((b) => faceInput(gray, b.box)), opts.flip);
+  const probabilities = await classifyFaces(model, boxes.map((b) => faceInput(gray, b.box)), opts.testTime ?? opts.flip ?? false);
   const faces = boxes.map((b, i) => {
     const p = probabilities[i];
     let top = 0;

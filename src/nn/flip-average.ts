@@ -3,6 +3,7 @@ import { FerError } from '../backend/errors.ts';
 import { scope } from '../backend/scope.ts';
 import { softmax } from '../ops/softmax-cross-entropy.ts';
 import type { Sequential } from './sequential.ts';
+import { testTimeViews, type TestTime } from './test-time.ts';
 
 /**
  * The batch with every image mirrored left-right (NCHW: each row reversed). Faces are close to
@@ -22,12 +23,15 @@ export function mirrorImages(x: Float32Array, shape: readonly number[]): Float32
 export interface ProbabilityOptions {
   /** Test-time augmentation: average the softmax of each image and of its mirror. */
   flip?: boolean;
+  /** Which views to average (test-time.ts); overrides `flip`. */
+  testTime?: TestTime;
 }
 
 /**
  * Class probabilities [n, classes] of a batch of n images in inference mode. With `flip`, the
  * mean of the two views' probabilities (not of their logits: each view's softmax is a
- * distribution, and their mean is too).
+ * distribution, and their mean is too). The images may be larger than the model's input (48×48
+ * faces for a model that reads 40×40 crops): then the views are crops (test-time.ts).
  */
 export async function classProbabilities(
   model: Sequential,
@@ -36,7 +40,9 @@ export async function classProbabilities(
   opts: ProbabilityOptions = {},
 ): Promise<Float32Array> {
   const shape = [n, ...model.inputShape];
-  const views = opts.flip ? [x, mirrorImages(x, shape)] : [x];
+  const side = model.inputShape[model.inputShape.length - 1];
+  const from = Math.round(Math.sqrt(x.length / Math.max(1, n)));
+  const views = testTimeViews(x, n, from, side, opts.testTime ?? (opts.flip ? 'flip' : 'none'));
   const mean = new Float32Array(n * model.classes.length);
   for (const view of views) {
     const probs = scope(() => softmax(model.forward(tensor(view, shape, model.backend), { training: false })));

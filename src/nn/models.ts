@@ -74,11 +74,20 @@ export function vggLayers(): Layer[] {
 export const MODEL_NAMES = ['seed', 'small', 'vgg'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-/** An unbuilt model by name (call build() to create its parameters). */
-export function createModel(name: string): Sequential {
-  if (name === 'seed') return new Sequential('seed', seedLayers(), INPUT, FER_CLASSES);
-  if (name === 'small') return new Sequential('small', smallLayers(), INPUT, FER_CLASSES);
-  if (name === 'vgg') return new Sequential('vgg', vggLayers(), [1, VGG_CROP, VGG_CROP], FER_CLASSES);
+/** The input side a model reads by default: 40-pixel crops for `vgg`, whole 48×48 faces for the others. */
+export function defaultInputSide(name: string): number {
+  return name === 'vgg' ? VGG_CROP : INPUT[1];
+}
+
+/**
+ * An unbuilt model by name (call build() to create its parameters), reading side×side images
+ * (default: defaultInputSide); a side below 48 makes it a model of crops.
+ */
+export function createModel(name: string, side = defaultInputSide(name)): Sequential {
+  const input = [1, side, side];
+  if (name === 'seed') return new Sequential('seed', seedLayers(), input, FER_CLASSES);
+  if (name === 'small') return new Sequential('small', smallLayers(), input, FER_CLASSES);
+  if (name === 'vgg') return new Sequential('vgg', vggLayers(), input, FER_CLASSES);
   throw new FerError(`unknown model "${name}": choose ${MODEL_NAMES.slice(0, -1).join(', ')} or ${MODEL_NAMES[MODEL_NAMES.length - 1]}`);
 }
 

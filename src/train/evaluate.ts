@@ -7,6 +7,7 @@ import { argmaxRows } from '../ops/reduce.ts';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
 import { assembleBatch } from '../data/batches.ts';
 import { emptyConfusion } from './metrics.ts';
+import type { TestTime } from '../nn/test-time.ts';
 
 export interface Evaluation {
   loss: number;
@@ -20,6 +21,8 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
   /** Horizontal-flip test-time augmentation: each image's class probabilities averaged with its mirror's. */
   flip?: boolean;
+  /** Which views to average (nn/test-time.ts); overrides `flip`. Models that read crops see centre crops with 'none'. */
+  testTime?: TestTime;
 }
 
 /** Mean cross-entropy and predicted classes of one batch, the plain way: logits → fused loss, argmax. */
@@ -35,10 +38,10 @@ async function scoreLogits(model: Sequential, x: Float32Array, y: Float32Array, 
   return { loss: loss[0], pred };
 }
 
-/** The same from averaged probabilities (flip test-time augmentation): −log p(label), argmax p. */
-async function scoreFlipped(model: Sequential, x: Float32Array, y: Float32Array, n: number) {
+/** The same from averaged probabilities (flip or ten-crop test-time augmentation): −log p(label), argmax p. */
+async function scoreAveraged(model: Sequential, x: Float32Array, y: Float32Array, n: number, testTime: TestTime) {
   const k = model.classes.length;
-  const p = await classProbabilities(model, x, n, { flip: true });
+  const p = await classProbabilities(model, x, n, { testTime });
   const pred = new Int32Array(n);
   let loss = 0;
   for (let i = 0; i < n; i++) {
@@ -52,15 +55,19 @@ async function scoreFlipped(model: Sequential, x: Float32Array, y: Float32Array,
 
 /** Runs the model in inference mode over a whole dataset: mean cross-entropy and the confusion matrix. */
 export async function evaluate(model: Sequential, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
-  const { batchSize = 256, onProgress, flip = false } = opts;
+  const { batchSize = 256, onProgress } = opts;
+  const testTime = opts.testTime ?? (opts.flip ? 'flip' : 'none');
+  const side = model.inputShape[model.inputShape.length - 1];
   const confusion = emptyConfusion(model.classes.length);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < ds.count; start += batchSize) {
     const n = Math.min(batchSize, ds.count - start);
     const idx = Array.from({ length: n }, (_, i) => start + i);
-    const { x, y } = assembleBatch(ds, idx, null, null);
-    const { loss, pred } = await (flip ? scoreFlipped : scoreLogits)(model, x, y, n);
+    // One view: the model's own input (the centre crop for a crop model), through the fused loss.
+    // Several: the whole images, which classProbabilities cuts into the views.
+    const { x, y } = assembleBatch(ds, idx, null, null, undefined, undefined, testTime === 'none' ? side : undefined);
+    const { loss, pred } = testTime === 'none' ? await scoreLogits(model, x, y, n) : await scoreAveraged(model, x, y, n, testTime);
     lossSum += loss * n;
     for (let i = 0; i < n; i++) {
       confusion[y[i]][pred[i]]++;

@@ -89,6 +89,10 @@ export function trainingMetadata(state: RunState): Record<string, string> {
     batch_size: String(s.batchSize),
     augment: String(s.augment !== null),
     seed: String(s.seed),
+    // What eval and predict average by default (nn/test-time.ts): the mode the run was tuned with.
+    test_time: s.testTime ?? 'none',
+    // Every training setting, to reproduce the run (the data is named above, without its path).
+    settings: JSON.stringify({ ...s, data: undefined, dataPath: undefined }),
     ...(last ? { val_accuracy: String(last.valAccuracy ?? ''), val_loss: String(last.valLoss ?? '') } : {}),
   };
 }

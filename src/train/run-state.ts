@@ -1,6 +1,6 @@
 import type { AugmentOptions } from '../data/augment.ts';
 import type { OptimizerConfig } from './optimizer.ts';
-import { initialSchedule, type PlateauOptions, type ScheduleState } from './schedule.ts';
+import { initialSchedule, type CosineOptions, type PlateauOptions, type ScheduleState } from './schedule.ts';
 
 /** How a run was asked to train; stored in its checkpoint so --resume needs nothing else. */
 export interface TrainSettings {
@@ -22,6 +22,14 @@ export interface TrainSettings {
   plateau: PlateauOptions | null;
   earlyStop: number | null;
   backend: string;
+  /** Warm-up then cosine decay of the lr per step; absent or null: the lr changes only on a plateau. */
+  lrSchedule?: CosineOptions | null;
+  /** Label smoothing ε of the loss (absent: 0). */
+  labelSmoothing?: number;
+  /** Side of the square crops the model reads (absent: 48, whole images). */
+  crop?: number;
+  /** Test-time averaging the model is meant to be evaluated with, recorded in its model files. */
+  testTime?: 'none' | 'flip' | 'ten-crop';
 }
 
 export interface EpochRecord {

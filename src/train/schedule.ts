@@ -59,3 +59,25 @@ export function afterEpoch(
   const stop = earlyStopPatience !== null && s.sinceBest >= earlyStopPatience;
   return { improved, lrReduced, stop };
 }
+
+/**
+ * Warm-up then cosine decay, a function of the optimizer step alone (so a resumed run, which
+ * restores the step, continues on the same curve): the first `warmupSteps` steps climb linearly
+ * to `base` (step s uses base·(s + 1)/warmupSteps), then the rest follow half a cosine from
+ * `base` down towards 0 at `totalSteps`, base·½(1 + cos(π·t)) with t the fraction of the decay
+ * done. The planned length matters: extending a run with --epochs N stretches the remaining curve.
+ */
+export interface CosineOptions {
+  kind: 'cosine';
+  /** Epochs of linear warm-up (whole epochs). */
+  warmupEpochs: number;
+  /** The lr at the end of warm-up. Kept here: the optimizer's config.lr is overwritten every step. */
+  peakLr: number;
+}
+
+export function cosineLr(base: number, step: number, totalSteps: number, warmupSteps: number): number {
+  if (step < warmupSteps) return (base * (step + 1)) / warmupSteps;
+  const decay = Math.max(1, totalSteps - warmupSteps);
+  const t = Math.min(1, (step - warmupSteps) / decay);
+  return base * 0.5 * (1 + Math.cos(Math.PI * t));
+}

@@ -10,7 +10,10 @@ import { evaluate } from './evaluate.ts';
 import type { Optimizer } from './optimizer.ts';
 import type { RunFolder } from './run-folder.ts';
 import type { EpochRecord, RunState } from './run-state.ts';
-import { afterEpoch, type ScheduleDecision } from './schedule.ts';
+import { afterEpoch, cosineLr, type ScheduleDecision } from './schedule.ts';
+
+/** "1 epoch", "3 epochs". */
+const epochs = (n: number | null) => `${n} epoch${n === 1 ? '' : 's'}`;
 
 export type TrainOutcome = 'finished' | 'early-stopped' | 'interrupted' | 'diverged';
 
@@ -87,6 +90,8 @@ export async function train(
     return { outcome: 'diverged', message: `${what}: stopped (try a lower --lr); ${last} in ${run.dir}` };
   };
   const batches = batchesPerEpoch(data.train.count, B);
+  const side = model.inputShape[model.inputShape.length - 1];
+  const cosine = s.lrSchedule?.kind === 'cosine' ? s.lrSchedule : null;
   try {
     while (state.epoch < s.epochs) {
       const order = epochOrder(data.train.count, s.seed, state.epoch);
@@ -104,14 +109,15 @@ export async function train(
         const t0 = performance.now();
         const idx = order.subarray(b * B, Math.min((b + 1) * B, data.train.count));
         const n = idx.length;
-        const { x, y } = assembleBatch(data.train, idx, s.augment, new Random(mixSeed(s.seed, state.epoch, b, 1)));
+        const { x, y } = assembleBatch(data.train, idx, s.augment, new Random(mixSeed(s.seed, state.epoch, b, 1)), undefined, undefined, side);
+        if (cosine) state.schedule.lr = cosineLr(cosine.peakLr, state.step, s.epochs * batches, cosine.warmupEpochs * batches);
         optimizer.config.lr = state.schedule.lr;
         const out = scope(() => {
           const logits = model.forward(tensor(x, [n, ...model.inputShape], backend), {
             training: true,
             rng: new Random(mixSeed(s.seed, state.step, 2)),
           });
-          const { loss, dlogits } = softmaxCrossEntropy(logits, tensor(y, [n], backend), weights);
+          const { loss, dlogits } = softmaxCrossEntropy(logits, tensor(y, [n], backend), weights, s.labelSmoothing ?? 0);
           const pred = argmaxRows(logits);
           model.backward(dlogits);
           optimizer.apply(model.params());
@@ -169,10 +175,10 @@ export async function train(
       state.partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
       if (decision.stop) {
         state.finished = true;
-        state.stopReason = `early stopping: no better validation loss for ${s.earlyStop} epochs`;
+        state.stopReason = `early stopping: no better validation loss for ${epochs(s.earlyStop)}`;
       } else if (state.epoch >= s.epochs) {
         state.finished = true;
-        state.stopReason = `finished ${s.epochs} epochs`;
+        state.stopReason = `finished ${epochs(s.epochs)}`;
       }
       if (decision.improved) await run.saveBest(model, state);
       await checkpoint();
@@ -180,7 +186,7 @@ export async function train(
       if (decision.stop) return { outcome: 'early-stopped', message: state.stopReason! };
     }
     state.finished = true;
-    return { outcome: 'finished', message: state.stopReason ?? `finished ${s.epochs} epochs` };
+    return { outcome: 'finished', message: state.stopReason ?? `finished ${epochs(s.epochs)}` };
   } finally {
     weights?.dispose();
   }

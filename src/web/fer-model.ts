@@ -1,3 +1,4 @@
+import { chooseTestTime, type TestTime } from '../nn/test-time.ts';
 import { tensor } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { scope } from '../backend/scope.ts';
@@ -22,6 +23,11 @@ export interface PredictOptions {
   detect?: boolean;
   /** Average each face's probabilities with its mirror image's (twice the network work). Default false. */
   flip?: boolean;
+  /**
+   * Test-time averaging: 'none', 'flip', or 'ten-crop' (corner and centre crops and their mirrors,
+   * for models trained on crops). Default: what the model file records (`test_time`), else flip's.
+   */
+  testTime?: TestTime;
 }
 
 /** One 48×48 network input and where it came from. */
@@ -99,7 +105,8 @@ export class FerModel {
   /** Finds the faces in a picture or video frame and gives each one's class probabilities. */
   async predict(source: PixelSource, opts: PredictOptions = {}): Promise<Prediction> {
     const cascade = this.#cascadeFor('predict', opts.detect ?? true);
-    return recognizeFaces(this.#inference, toGray(readPixels(source)), { cascade, flip: opts.flip ?? false });
+    const testTime = opts.testTime ?? (opts.flip !== undefined ? (opts.flip ? 'flip' : 'none') : chooseTestTime(this.metadata));
+    return recognizeFaces(this.#inference, toGray(readPixels(source)), { cascade, testTime });
   }
 
   /** The network input for the first face found (the whole picture when none is, or detect is false). */
