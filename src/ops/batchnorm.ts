@@ -2,6 +2,8 @@ import batchnormWgsl from '../../shaders/batchnorm.wgsl';
 import { checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
 import { byBackend } from '../backend/dispatch.ts';
+import { addressOf, wasmOf } from '../backend/wasm/backend.ts';
+import { batchNormBackwardWasm, batchNormInferWasm, batchNormTrainWasm } from '../backend/wasm/batchnorm.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Tensor } from '../backend/tensor.ts';
@@ -261,7 +263,9 @@ export function batchNormTrain(
   const invStd = empty([g.C], x.backend);
   const d = cpuData;
   const spec = (): void => batchNormTrainRef(g, d(x), d(gamma), d(beta), d(runningMean), d(runningVar), o, d(y), d(mean), d(invStd));
-  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => batchNormTrainGpu(g, x, gamma, beta, runningMean, runningVar, o, y, mean, invStd) });
+  const wasm = (): void =>
+    batchNormTrainWasm(wasmOf(x), g, addressOf(x), addressOf(y), d(gamma), d(beta), d(runningMean), d(runningVar), o.eps, o.momentum, d(mean), d(invStd));
+  byBackend(x, { cpu: spec, wasm, webgpu: () => batchNormTrainGpu(g, x, gamma, beta, runningMean, runningVar, o, y, mean, invStd) });
   return { y, mean, invStd };
 }
 
@@ -273,7 +277,9 @@ export function batchNormInfer(x: Tensor, gamma: Tensor, beta: Tensor, runningMe
   const g = geometry(op, x, { gamma, beta, runningMean, runningVar });
   const y = empty(x.shape, x.backend);
   const spec = (): void => { batchNormInferRef(g, cpuData(x), cpuData(gamma), cpuData(beta), cpuData(runningMean), cpuData(runningVar), o.eps, cpuData(y)); };
-  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { batchNormInferGpu(g, x, gamma, beta, runningMean, runningVar, o.eps, y); } });
+  const d = cpuData;
+  const wasm = (): void => batchNormInferWasm(wasmOf(x), g, addressOf(x), addressOf(y), d(gamma), d(beta), d(runningMean), d(runningVar), o.eps);
+  byBackend(x, { cpu: spec, wasm, webgpu: () => { batchNormInferGpu(g, x, gamma, beta, runningMean, runningVar, o.eps, y); } });
   return y;
 }
 
@@ -288,6 +294,8 @@ export function batchNormBackward(x: Tensor, dy: Tensor, gamma: Tensor, mean: Te
   const dbeta = empty([g.C], x.backend);
   const d = cpuData;
   const spec = (): void => batchNormBackwardRef(g, d(x), d(dy), d(gamma), d(mean), d(invStd), d(dx), d(dgamma), d(dbeta));
-  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => batchNormBackwardGpu(g, x, dy, gamma, mean, invStd, dx, dgamma, dbeta) });
+  const wasm = (): void =>
+    batchNormBackwardWasm(wasmOf(x), g, addressOf(x), addressOf(dy), addressOf(dx), d(gamma), d(mean), d(invStd), d(dgamma), d(dbeta));
+  byBackend(x, { cpu: spec, wasm, webgpu: () => batchNormBackwardGpu(g, x, dy, gamma, mean, invStd, dx, dgamma, dbeta) });
   return { dx, dgamma, dbeta };
 }

@@ -2,6 +2,7 @@ import maxpoolWgsl from '../../shaders/maxpool2d.wgsl';
 import { checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
 import { byBackend } from '../backend/dispatch.ts';
+import { addressOf, wasmOf } from '../backend/wasm/backend.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Shape, type Tensor } from '../backend/tensor.ts';
@@ -124,6 +125,11 @@ export function maxPool2dBackwardGpu(g: Pool2dGeometry, x: Tensor, dy: Tensor, d
   gpuOf(x).run(BACKWARD, [x, dy, dx], params(g), grid1d(dx.size, 256, maxPerDim));
 }
 
+/** 2×2 windows at stride 2 with no padding: what elementwise.wat's maxpool2x2 computes. */
+function tiling2x2(g: Pool2dGeometry): boolean {
+  return g.size === 2 && g.stride === 2 && g.padTop === 0 && g.padLeft === 0 && g.OH === g.H >> 1 && g.OW === g.W >> 1;
+}
+
 // ---- the ops ----
 
 /** x[N,C,H,W] → y[N,C,OH,OW], the maximum of each window. */
@@ -132,7 +138,9 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions = {}): Tensor {
   const g = geometry('maxPool2d', 'x', x.shape, opts);
   const y = empty([g.N, g.C, g.OH, g.OW], x.backend);
   const spec = (): void => { maxPool2dRef(g, cpuData(x), cpuData(y)); };
-  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { maxPool2dGpu(g, x, y); } });
+  // The WebAssembly kernel covers the tiling 2×2 window of our models; other windows take the specification.
+  const wasm = (): void => (tiling2x2(g) ? wasmOf(x).kernels.maxpool2x2(addressOf(x), addressOf(y), g.N * g.C, g.H, g.W, 0, 0) : spec());
+  byBackend(x, { cpu: spec, wasm, webgpu: () => { maxPool2dGpu(g, x, y); } });
   return y;
 }
 
@@ -144,6 +152,7 @@ export function maxPool2dBackward(x: Tensor, dy: Tensor, opts: Pool2dOptions = {
   checkShape(op, 'dy', dy, [g.N, g.C, g.OH, g.OW], 'like the forward output');
   const dx = empty(x.shape, x.backend);
   const spec = (): void => { maxPool2dBackwardRef(g, cpuData(x), cpuData(dy), cpuData(dx)); };
-  byBackend(x, { cpu: spec, wasm: spec, webgpu: () => { maxPool2dBackwardGpu(g, x, dy, dx); } });
+  const wasm = (): void => (tiling2x2(g) ? wasmOf(x).kernels.maxpool2x2(addressOf(x), 0, g.N * g.C, g.H, g.W, addressOf(dy), addressOf(dx)) : spec());
+  byBackend(x, { cpu: spec, wasm, webgpu: () => { maxPool2dBackwardGpu(g, x, dy, dx); } });
   return dx;
 }

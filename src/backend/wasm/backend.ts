@@ -56,8 +56,11 @@ export class WasmBackend implements Backend {
     this.description = `WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}${note ? ` (${note})` : ''}`;
   }
 
+  /** At most this many threads take part in a job (tests and benchmarks lower it to compare). */
+  maxThreads = Number.POSITIVE_INFINITY;
+
   get threadCount(): number {
-    return this.threads?.threads ?? 1;
+    return Math.min(this.maxThreads, this.threads?.threads ?? 1);
   }
 
   alloc(length: number): Storage {

@@ -1,4 +1,5 @@
 import convWat from '../../../wasm/conv.wat';
+import elementwiseWat from '../../../wasm/elementwise.wat';
 import gemmWat from '../../../wasm/gemm.wat';
 import packWat from '../../../wasm/pack.wat';
 import { FerError } from '../errors.ts';
@@ -17,9 +18,14 @@ export interface WasmKernels {
   pack_a_dy(dy: number, K: number, P: number, j0: number, kc: number, out: number): void;
   pack_bt_conv(x: number, g: number, j0: number, kc: number, out: number, tmp: number): void;
   store_conv(cs: number, y: number, K: number, P: number, j0: number, nc: number, bias: number, scale: number, shift: number, relu: number): void;
+  relu(x: number, y: number, n: number): void;
+  relu_backward(y: number, dy: number, dx: number, n: number): void;
+  maxpool2x2(x: number, y: number, planes: number, H: number, W: number, dy: number, dx: number): void;
+  chan_dot(a: number, b: number, N: number, C: number, S: number, c: number, ca: number, cb: number): number;
+  chan_affine(a: number, b: number, out: number, N: number, C: number, S: number, c: number, k1: number, k2: number, cb: number, k3: number): void;
 }
 
-export const WAT_SOURCES: Readonly<Record<string, string>> = { 'gemm.wat': gemmWat, 'pack.wat': packWat, 'conv.wat': convWat };
+export const WAT_SOURCES: Readonly<Record<string, string>> = { 'gemm.wat': gemmWat, 'pack.wat': packWat, 'conv.wat': convWat, 'elementwise.wat': elementwiseWat };
 
 /** A module with one SIMD instruction: does this engine run WebAssembly SIMD (and shared memory)? */
 const SIMD_PROBE = new Uint8Array([
