@@ -29,7 +29,7 @@ export function runJob(k: WasmKernels, p: Int32Array, part: number, parts: numbe
   const code = p[0];
   const kcMax = 256, ncMax = 256;
   if (code === 1 || code === 3) {
-    // 1: conv forward   [1, x, g, aPacked, M, Kdim, Ncols, P, y, bias, scale, shift, relu, scratch, stride]
+    // 1: conv forward   [1, xp, g, aPacked, M, Kdim, Ncols, P, y, bias, scale, shift, relu, scratch, stride]
     // 3: matmul         [3, aPacked, b, brs, bcs, M, Kdim, Ncols, c, ldc, 0, 0, 0, scratch, stride]
     const M = p[4 + (code === 3 ? 1 : 0)];
     const Kdim = code === 1 ? p[5] : p[6];
@@ -49,7 +49,7 @@ export function runJob(k: WasmKernels, p: Int32Array, part: number, parts: numbe
         const kc = Math.min(kcMax, Kdim - k0);
         const aSlice = aPacked + 4 * Mpad * k0;
         if (code === 1) {
-          k.pack_b_conv(p[1], p[2], j0, nc, k0, kc, bBuf, tmp);
+          k.pack_b_conv(p[1], p[2], j0, nc, k0, kc, bBuf);
           k.gemm(aSlice, bBuf, cBuf, M, nc, kc, nc, k0 > 0 ? 1 : 0, tmp);
         } else {
           k.pack_b(p[2] + 4 * (k0 * p[3] + j0 * p[4]), kc, nc, p[3], p[4], bBuf);
@@ -61,7 +61,7 @@ export function runJob(k: WasmKernels, p: Int32Array, part: number, parts: numbe
     return;
   }
   if (code === 2) {
-    // conv backward-filter [2, x, g, dy, Kf, CRS, Npix, P, partials, scratch, stride]:
+    // conv backward-filter [2, xp, g, dy, Kf, CRS, Npix, P, partials, scratch, stride]:
     // this part's pixels j0 .. j1 give partials[part] = dY[:, j0..j1] · col[:, j0..j1]ᵀ.
     const Kf = p[4], CRS = p[5], Npix = p[6], P = p[7];
     const Kpad = (Kf + 3) & ~3;
@@ -75,7 +75,7 @@ export function runJob(k: WasmKernels, p: Int32Array, part: number, parts: numbe
       const j0 = s * kcMax;
       const kc = Math.min(kcMax, Npix - j0);
       k.pack_a_dy(p[3], Kf, P, j0, kc, aBuf);
-      k.pack_bt_conv(p[1], p[2], j0, kc, bBuf, tmp);
+      k.pack_bt_conv(p[1], p[2], j0, kc, bBuf);
       k.gemm(aBuf, bBuf, out, Kf, CRS, kc, CRS, s > part * per ? 1 : 0, tmp);
     }
     return;

@@ -5,7 +5,7 @@ import { filterParts, JOB, KC, NC, runJob, scratchBytes } from './drivers.ts';
 // shared memory: pack the left operand once (the weights, once per layer per pass), run the
 // job on the threads (drivers.ts), give the scratch back.
 
-/** Geometry of a convolution as conv.wat reads it (ten i32). */
+/** Geometry of a convolution (the sizes conv2dGeometry computes). */
 export interface ConvGeometry {
   N: number; C: number; H: number; W: number; R: number; S: number;
   OH: number; OW: number; padTop: number; padLeft: number; stride: number;
@@ -29,10 +29,33 @@ function packLeft(be: WasmBackend, src: number, M: number, Kdim: number, rs: num
   return { at, bytes };
 }
 
-function writeGeometry(be: WasmBackend, g: ConvGeometry): number {
-  const at = be.scratch(64);
-  be.heap.i32(at, 10).set([g.C, g.H, g.W, g.R, g.S, g.OH, g.OW, g.padTop, g.padLeft, g.stride]);
-  return at;
+/**
+ * x with its zero border (conv.wat's pad_copy), so that every tap reads inside xp, and the
+ * geometry conv.wat reads (C, Hp, Wp, R, S, OH, OW, stride). Without padding x is used as it is.
+ */
+interface Padded {
+  xp: number;
+  geo: number;
+  release(): void;
+}
+
+function padded(be: WasmBackend, g: ConvGeometry, x: number): Padded {
+  const Hp = Math.max(g.padTop + g.H, (g.OH - 1) * g.stride + g.R);
+  const Wp = Math.max(g.padLeft + g.W, (g.OW - 1) * g.stride + g.S);
+  const copy = Hp !== g.H || Wp !== g.W;
+  const bytes = 4 * g.N * g.C * Hp * Wp;
+  const xp = copy ? be.scratch(bytes) : x;
+  if (copy) be.kernels.pad_copy(x, xp, g.N * g.C, g.H, g.W, Hp, Wp, g.padTop, g.padLeft);
+  const geo = be.scratch(64);
+  be.heap.i32(geo, 8).set([g.C, Hp, Wp, g.R, g.S, g.OH, g.OW, g.stride]);
+  return {
+    xp,
+    geo,
+    release: () => {
+      be.free(geo, 64);
+      if (copy) be.free(xp, bytes);
+    },
+  };
 }
 
 /** Optional per-filter or per-column vectors: an address, or 0 for absent. */
@@ -51,16 +74,16 @@ export function convForwardJob(be: WasmBackend, g: ConvGeometry, K: number, x: n
   const CRS = g.C * g.R * g.S;
   const cols = g.N * g.OH * g.OW;
   const a = packLeft(be, w, K, CRS, CRS, 1);
-  const geo = writeGeometry(be, g);
+  const pad = padded(be, g, x);
   const parts = partsFor(be, K * CRS * cols, Math.ceil(cols / NC));
   const per = scratchBytes(JOB.convForward, K, 0);
   const scratch = be.scratch(per * parts);
   try {
-    const p = Int32Array.of(JOB.convForward, x, geo, a.at, K, CRS, cols, g.OH * g.OW, y, e.bias, e.scale, e.shift, e.relu ? 1 : 0, scratch, per);
+    const p = Int32Array.of(JOB.convForward, pad.xp, pad.geo, a.at, K, CRS, cols, g.OH * g.OW, y, e.bias, e.scale, e.shift, e.relu ? 1 : 0, scratch, per);
     be.threads ? be.threads.run(be.kernels, p, parts) : runAlone(be, p);
   } finally {
     be.free(scratch, per * parts);
-    be.free(geo, 64);
+    pad.release();
     be.free(a.at, a.bytes);
   }
 }
@@ -72,14 +95,14 @@ export function convForwardJob(be: WasmBackend, g: ConvGeometry, K: number, x: n
 export function convBackwardFilterJob(be: WasmBackend, g: ConvGeometry, K: number, x: number, dy: number, dw: Float32Array): void {
   const CRS = g.C * g.R * g.S;
   const pixels = g.N * g.OH * g.OW;
-  const geo = writeGeometry(be, g);
+  const pad = padded(be, g, x);
   const parts = filterParts(pixels, partsFor(be, K * CRS * pixels, Math.ceil(pixels / KC)));
   const partialBytes = 4 * K * CRS * parts;
   const partials = be.scratch(partialBytes);
   const per = scratchBytes(JOB.convBackwardFilter, K, CRS);
   const scratch = be.scratch(per * parts);
   try {
-    const p = Int32Array.of(JOB.convBackwardFilter, x, geo, dy, K, CRS, pixels, g.OH * g.OW, partials, scratch, per);
+    const p = Int32Array.of(JOB.convBackwardFilter, pad.xp, pad.geo, dy, K, CRS, pixels, g.OH * g.OW, partials, scratch, per);
     be.threads ? be.threads.run(be.kernels, p, parts) : runAlone(be, p);
     const sums = be.heap.f32(partials, K * CRS * parts);
     dw.set(sums.subarray(0, K * CRS));
@@ -90,7 +113,7 @@ export function convBackwardFilterJob(be: WasmBackend, g: ConvGeometry, K: numbe
   } finally {
     be.free(scratch, per * parts);
     be.free(partials, partialBytes);
-    be.free(geo, 64);
+    pad.release();
   }
 }
 

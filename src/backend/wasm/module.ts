@@ -14,9 +14,10 @@ export interface WasmKernels {
   pack_a(src: number, M: number, K: number, rs: number, cs: number, out: number): void;
   pack_b(src: number, K: number, N: number, rs: number, cs: number, out: number): void;
   finish_cols(c: number, M: number, N: number, bias: number, scale: number, shift: number, relu: number): void;
-  pack_b_conv(x: number, g: number, j0: number, nc: number, k0: number, kc: number, out: number, tmp: number): void;
+  pad_copy(x: number, xp: number, planes: number, H: number, W: number, Hp: number, Wp: number, padTop: number, padLeft: number): void;
+  pack_b_conv(xp: number, g: number, j0: number, nc: number, k0: number, kc: number, out: number): void;
   pack_a_dy(dy: number, K: number, P: number, j0: number, kc: number, out: number): void;
-  pack_bt_conv(x: number, g: number, j0: number, kc: number, out: number, tmp: number): void;
+  pack_bt_conv(xp: number, g: number, j0: number, kc: number, out: number): void;
   store_conv(cs: number, y: number, K: number, P: number, j0: number, nc: number, bias: number, scale: number, shift: number, relu: number): void;
   relu(x: number, y: number, n: number): void;
   relu_backward(y: number, dy: number, dx: number, n: number): void;
