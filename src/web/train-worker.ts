@@ -100,6 +100,9 @@ async function run(cfg: TrainConfig): Promise<void> {
   const x = new Float32Array(B * PIXELS);
   const y = new Float32Array(B);
   for (let step = 1; step <= cfg.steps; step++) {
+    // On the CPU path every await in a step settles as a microtask, so without a macrotask here
+    // the worker would never see a pause or save message until training ended.
+    await new Promise<void>((r) => setTimeout(r, 0));
     if (paused) {
       post({ type: 'paused', step: step - 1 });
       await new Promise<void>((r) => (wake = r));
@@ -122,6 +125,8 @@ async function run(cfg: TrainConfig): Promise<void> {
       const ev = await evaluate(model, val);
       post({ type: 'val', step, loss: ev.loss, accuracy: ev.correct / ev.count, correct: ev.correct, count: ev.count });
       await firstFilters(model);
+      // Measured again once the kernels are compiled: the first table includes pipeline creation.
+      if (step === cfg.evalEvery) post({ type: 'timing', rows: await profile(model.spec(), chosen.backend, chosen.gpu, cfg.batchSize) });
     }
   }
   post({ type: 'done' });
