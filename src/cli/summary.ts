@@ -1,19 +1,19 @@
 import { Random } from '../backend/random.ts';
-import { createModel } from '../nn/models.ts';
+import { createModel, MODEL_NAMES } from '../nn/models.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { defineCommand, parseFlags } from './flags.ts';
 import { loadModelFile, SHIPPED_MODEL } from './model-source.ts';
 
 export const SUMMARY = defineCommand({
-  usage: 'fer summary [--model seed|small|FILE|RUN]',
+  usage: `fer summary [--model ${MODEL_NAMES.join('|')}|FILE|RUN]`,
   about: `Prints the model's layers as Keras does: name and type, output shape, parameter count,
 then the totals (trainable and non-trainable) and the multiply-adds per image.`,
   flags: {
     model: {
       kind: 'text',
       arg: 'NAME|FILE|RUN',
-      help: `seed or small (a freshly built network), a model file or a run folder
-(default: the shipped model, models/fer.safetensors)`,
+      help: `${MODEL_NAMES.join(', ')} (a freshly built network at its default input side),
+a model file or a run folder (default: the shipped model, models/fer.safetensors)`,
     },
   },
 });
@@ -46,8 +46,9 @@ export async function summaryCommand(argv: string[]): Promise<void> {
   if (!args) return;
   const name = args.values.model;
   let model: Sequential;
-  if (name === 'seed' || name === 'small') model = createModel(name).build(new Random(0), 'cpu');
+  // A model name wins over a file or folder of that name in the working directory.
+  if ((MODEL_NAMES as readonly string[]).includes(name ?? '')) model = createModel(name!).build(new Random(0), 'cpu');
   else model = loadModelFile(name, 'cpu').model;
-  if (name === undefined) console.log(`${SHIPPED_MODEL} (the shipped model; --model seed or small for the architectures)`);
+  if (name === undefined) console.log(`${SHIPPED_MODEL} (the shipped model; --model ${MODEL_NAMES.join(', ')} for the architectures)`);
   console.log(formatSummary(model));
 }
