@@ -11,9 +11,7 @@ import { RunFolder } from '../train/run-folder.ts';
 import type { EpochRecord } from '../train/run-state.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { defineCommand, parseFlags } from './flags.ts';
-import { loadModelFile, SHIPPED_MODEL } from './model-source.ts';
-import { foldForInference } from '../nn/fold.ts';
-import { fer2013Caveat } from '../nn/training-caveat.ts';
+import { openModelFile, SHIPPED_MODEL } from './model-source.ts';
 import { chooseTestTime, TEST_TIME_MODES, type TestTime } from '../nn/test-time.ts';
 import { bar, ProgressLine } from './progress.ts';
 
@@ -67,11 +65,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
 
   const say = (line: string) => console.error(line);
   const backend = await chooseBackend(v.backend, say);
-  const loaded = loadModelFile(v.model, backend);
-  const { metadata, path } = loaded;
+  const { inference: model, metadata, path, caveat } = await openModelFile(v.model, backend, !v['no-fold']);
   const reportDir = evalReportDir(v.out, path);
-  const model = v['no-fold'] ? loaded.model : await foldForInference(loaded.model);
-  const caveat = fer2013Caveat(metadata, path);
   if (caveat) say(caveat);
 
   const progress = new ProgressLine();

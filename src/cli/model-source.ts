@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { FerError } from '../backend/errors.ts';
 import type { BackendName } from '../backend/tensor.ts';
 import { modelFromBytes, type LoadedModel } from '../nn/model-file.ts';
+import { openForInference, type InferenceModel } from '../nn/open-model.ts';
 
 /** The model `fer predict` and `fer serve` use when none is named. */
 export const SHIPPED_MODEL = fileURLToPath(new URL('../../models/fer.safetensors', import.meta.url));
@@ -25,4 +26,10 @@ export function resolveModelPath(arg: string | undefined): string {
 export function loadModelFile(arg: string | undefined, backend: BackendName): LoadedModel & { path: string } {
   const path = resolveModelPath(arg);
   return { ...modelFromBytes(new Uint8Array(readFileSync(path)), path, backend), path };
+}
+
+/** A model file (or run folder) opened for inference: folded unless `fold` is false, with its caveat. */
+export async function openModelFile(arg: string | undefined, backend: BackendName, fold: boolean): Promise<InferenceModel & { path: string }> {
+  const path = resolveModelPath(arg);
+  return { ...(await openForInference(new Uint8Array(readFileSync(path)), path, backend, { fold })), path };
 }

@@ -10,10 +10,8 @@ import { toGray } from '../image/image.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { defineCommand, parseFlags } from './flags.ts';
-import { loadModelFile } from './model-source.ts';
+import { openModelFile } from './model-source.ts';
 import { chooseTestTime, TEST_TIME_MODES } from '../nn/test-time.ts';
-import { foldForInference } from '../nn/fold.ts';
-import { fer2013Caveat } from '../nn/training-caveat.ts';
 import { bar, ProgressLine } from './progress.ts';
 
 export const PREDICT = defineCommand({
@@ -155,10 +153,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
 
   const say = (line: string) => console.error(line);
   const backend = await chooseBackend(v.backend, say);
-  const loaded = loadModelFile(v.model, backend);
-  const { metadata, path } = loaded;
-  const model = v['no-fold'] ? loaded.model : await foldForInference(loaded.model);
-  const caveat = fer2013Caveat(metadata, path);
+  const { inference: model, metadata, path, caveat } = await openModelFile(v.model, backend, !v['no-fold']);
   if (caveat) say(caveat);
   const detect = { scaleFactor: v['scale-factor'], minNeighbors: v['min-neighbors'], minSize: v['min-size'] };
   const testTime = chooseTestTime(metadata, v.tta, v.flip);

@@ -1,4 +1,5 @@
 import { FerError } from '../backend/errors.ts';
+import { EMOTIONS } from '../data/emotions.ts';
 import { BatchNorm } from './batchnorm.ts';
 import { Conv2D } from './conv2d.ts';
 import { Dense } from './dense.ts';
@@ -10,7 +11,8 @@ import { GlobalAvgPool2D, MaxPool2D } from './pooling.ts';
 import { ReLU } from './activation.ts';
 import { Sequential, type ModelSpec } from './sequential.ts';
 
-export const FER_CLASSES = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
+/** The models' output classes: FER2013's labels in order, from the one list (data/emotions.ts). */
+export const FER_CLASSES: string[] = [...EMOTIONS];
 const INPUT = [1, 48, 48];
 
 /**

@@ -8,9 +8,7 @@
  */
 import { FerError } from '../backend/errors.ts';
 import { parseCascade, type Cascade } from '../detect/cascade.ts';
-import { fer2013Caveat } from '../nn/training-caveat.ts';
-import { foldForInference } from '../nn/fold.ts';
-import { modelFromBytes } from '../nn/model-file.ts';
+import { openForInference } from '../nn/open-model.ts';
 import { FerModel } from './fer-model.ts';
 import { openBackend, type BackendWish } from './open-backend.ts';
 
@@ -64,15 +62,15 @@ async function loadCascade(where: string | URL | Cascade | null | undefined): Pr
 /** Fetches (or takes) a model file and the face cascade, and opens the backend it runs on. */
 export async function loadModel(source: string | URL | ArrayBuffer | Uint8Array, opts: LoadOptions = {}): Promise<FerModel> {
   const [opened, { bytes, name }, cascade] = await Promise.all([openBackend(opts.backend ?? 'auto'), modelBytes(source), loadCascade(opts.cascade)]);
-  const { model, metadata } = modelFromBytes(bytes, name, opened.backend);
+  const { model, metadata, inference, caveat } = await openForInference(bytes, name, opened.backend, { fold: opts.fold });
   return new FerModel({
     sequential: model,
-    inference: opts.fold === false ? model : await foldForInference(model),
+    inference,
     metadata,
     cascade,
     backend: opened.backend,
     backendReason: opened.reason,
     gpu: opened.gpu,
-    warning: fer2013Caveat(metadata, name)?.replace(/^warning: /, '') ?? null,
+    warning: caveat?.replace(/^warning: /, '') ?? null,
   });
 }
