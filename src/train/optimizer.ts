@@ -23,8 +23,14 @@ export class Optimizer {
   readonly state = new Map<string, Tensor>();
   step = 0;
 
-  constructor(public config: OptimizerConfig) {
+  /** The settings in use; a schedule sets config.lr before each step. */
+  config: OptimizerConfig;
+
+  constructor(config: OptimizerConfig) {
     if (!(config.lr > 0)) throw new FerError(`optimizer: learning rate must be > 0, got ${config.lr}`);
+    // A copy: the trainer overwrites config.lr every step, and the caller's object (a run's
+    // settings, saved in its checkpoint and model files) must keep the lr it was configured with.
+    this.config = { ...config };
   }
 
   #slot(p: Param, role: string): Tensor {

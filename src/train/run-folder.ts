@@ -9,7 +9,7 @@ import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../nn/sa
 import type { Sequential } from '../nn/sequential.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { Optimizer } from './optimizer.ts';
-import type { RunState } from './run-state.ts';
+import type { RunState, TrainSettings } from './run-state.ts';
 
 const OPT_PREFIX = 'optimizer/';
 
@@ -67,6 +67,7 @@ export class RunFolder {
     const weights = new Map<string, NamedTensor>([...tensors].filter(([k]) => !k.startsWith(OPT_PREFIX)));
     const { model } = modelFromBytes(encodeSafetensors(weights, metadata), file, backend);
     const optimizer = new Optimizer(state.settings.optimizer);
+    optimizer.config.lr = state.schedule.lr; // where the schedule had got to, as when it was saved
     optimizer.step = Number(metadata.optimizer_step ?? 0);
     for (const [k, t] of tensors) {
       if (k.startsWith(OPT_PREFIX)) optimizer.state.set(k.slice(OPT_PREFIX.length), keep(tensor(t.data, t.shape, backend)));
@@ -75,24 +76,42 @@ export class RunFolder {
   }
 }
 
+/** How the lr moved during a run, in words (the `lr_schedule` metadata). */
+function lrScheduleText(s: TrainSettings): string {
+  const peak = s.lrSchedule?.peakLr ?? s.optimizer.lr;
+  if (s.lrSchedule?.kind === 'cosine') {
+    return `cosine: linear warm-up to ${peak} over ${s.lrSchedule.warmupEpochs} epoch(s), then cosine decay towards 0 at epoch ${s.epochs}, set every step`;
+  }
+  if (s.plateau) return `plateau: from ${peak}, ×${s.plateau.factor} after ${s.plateau.patience} epoch(s) without a better validation loss, not below ${s.plateau.minLr}`;
+  return `constant ${peak}`;
+}
+
 /** What a model file says about how it was made. */
 export function trainingMetadata(state: RunState): Record<string, string> {
   const last = state.log[state.log.length - 1];
   const s = state.settings;
+  // The configured (peak) lr: runs saved before the optimizer copied its settings had the last
+  // step's lr written over settings.optimizer.lr, but a cosine schedule kept its peak apart.
+  const lr = s.lrSchedule?.peakLr ?? s.optimizer.lr;
+  // The lr the last step used. At an epoch's end that is the epoch record's: a plateau cut made
+  // after the epoch is already in state.schedule.lr, but only the next step will use it.
+  const lastStepLr = state.step === 0 ? null : state.batch === 0 && last ? last.lr : state.schedule.lr;
   return {
     trained_with: 'fer-webgpu',
     // The data file's name, not where it lay on the training machine (a shipped model's
     // metadata is shown in the demo and in predict --json).
     data: s.dataPath === null ? s.data : basename(s.dataPath),
     epochs: String(state.log.length),
-    optimizer: `${s.optimizer.kind} lr ${s.optimizer.lr}`,
+    optimizer: `${s.optimizer.kind} lr ${lr}`,
+    lr_schedule: lrScheduleText(s),
+    ...(lastStepLr === null ? {} : { last_step_lr: String(lastStepLr) }),
     batch_size: String(s.batchSize),
     augment: String(s.augment !== null),
     seed: String(s.seed),
     // What eval and predict average by default (nn/test-time.ts): the mode the run was tuned with.
     test_time: s.testTime ?? 'none',
     // Every training setting, to reproduce the run (the data is named above, without its path).
-    settings: JSON.stringify({ ...s, data: undefined, dataPath: undefined }),
+    settings: JSON.stringify({ ...s, optimizer: { ...s.optimizer, lr }, data: undefined, dataPath: undefined }),
     ...(last ? { val_accuracy: String(last.valAccuracy ?? ''), val_loss: String(last.valLoss ?? '') } : {}),
   };
 }

@@ -3,8 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FerError } from '../../src/backend/errors.ts';
 import { modelFromBytes } from '../../src/nn/model-file.ts';
-import { RunFolder } from '../../src/train/run-folder.ts';
-import { go, startRun, tempDir, tensorBytes, tinySettings } from './tiny-run.ts';
+import { RunFolder, trainingMetadata } from '../../src/train/run-folder.ts';
+import { newRunState } from '../../src/train/run-state.ts';
+import { cosineLr } from '../../src/train/schedule.ts';
+import { batchesPerEpoch } from '../../src/train/trainer.ts';
+import { go, startRun, tempDir, tensorBytes, tinyData, tinySettings } from './tiny-run.ts';
+
+const BATCHES = batchesPerEpoch(tinyData.train.count, 4);
 
 describe('run folder', () => {
   const dir = tempDir('folder');
@@ -48,5 +53,53 @@ describe('run folder', () => {
     expect(() => new RunFolder(other).loadCheckpoint('cpu')).toThrow(
       new FerError(`${join(other, 'checkpoint.safetensors')}: the run_state metadata is missing or not JSON`),
     );
+  });
+});
+
+describe('run folder: the lr in the model file under a schedule', () => {
+  it('a cosine run records its configured (peak) lr and schedule, and names the last step\'s lr apart; the settings it was given stay as they were', async () => {
+    const dir = tempDir('folder-cosine');
+    const settings = tinySettings({
+      epochs: 2,
+      plateau: null,
+      optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0 },
+      lrSchedule: { kind: 'cosine', warmupEpochs: 1, peakLr: 0.05 },
+    });
+    const s = startRun(dir, settings);
+    expect((await go(s)).outcome).toBe('finished');
+    // the trainer set the optimizer's lr every step without writing over the run's settings
+    expect(settings.optimizer.lr).toBe(0.05);
+    const steps = 2 * BATCHES;
+    const lastLr = cosineLr(0.05, steps - 1, steps, BATCHES);
+    expect(lastLr).toBeGreaterThan(0);
+    expect(lastLr).toBeLessThan(0.01);
+    for (const file of ['model.safetensors', 'best.safetensors']) {
+      const { metadata } = modelFromBytes(new Uint8Array(readFileSync(join(dir, file))), file, 'cpu');
+      expect(metadata.optimizer, file).toBe('sgd lr 0.05');
+      expect(metadata.lr_schedule, file).toBe('cosine: linear warm-up to 0.05 over 1 epoch(s), then cosine decay towards 0 at epoch 2, set every step');
+      expect(JSON.parse(metadata.settings).optimizer.lr, file).toBe(0.05);
+    }
+    const { metadata } = modelFromBytes(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), 'model.safetensors', 'cpu');
+    expect(metadata.last_step_lr).toBe(String(lastLr));
+    // the checkpoint restores the configured lr in the settings and the schedule's in the optimizer
+    const back = new RunFolder(dir).loadCheckpoint('cpu');
+    expect(back.state.settings.optimizer.lr).toBe(0.05);
+    expect(back.optimizer.config.lr).toBe(lastLr);
+  });
+
+  it('a plateau cut after the last epoch is not the last step\'s lr; mid-epoch, the lr in use is', () => {
+    const state = newRunState(tinySettings({ epochs: 3, optimizer: { kind: 'sgd', lr: 0.01, momentum: 0, nesterov: false, weightDecay: 0 } }));
+    expect(trainingMetadata(state).last_step_lr).toBeUndefined(); // no step yet
+    // epoch 2 ended at lr 0.01 and the plateau then halved it for epoch 3
+    const record = { epoch: 2, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5, lr: 0.01, seconds: 1, imagesPerSecond: 1, backend: 'cpu' };
+    Object.assign(state, { epoch: 2, batch: 0, step: 2 * BATCHES, log: [{ ...record, epoch: 1 }, record] });
+    state.schedule.lr = 0.005;
+    const m = trainingMetadata(state);
+    expect(m.optimizer).toBe('sgd lr 0.01');
+    expect(m.lr_schedule).toBe('plateau: from 0.01, ×0.5 after 1 epoch(s) without a better validation loss, not below 0.00001');
+    expect(m.last_step_lr).toBe('0.01');
+    Object.assign(state, { batch: 3, step: 2 * BATCHES + 3 });
+    expect(trainingMetadata(state).last_step_lr).toBe('0.005');
+    expect(trainingMetadata(newRunState(tinySettings({ plateau: null }))).lr_schedule).toBe('constant 0.003');
   });
 });
