@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterEpoch, initialSchedule, type PlateauOptions } from '../../src/train/schedule.ts';
+import { afterEpoch, cosineLr, initialSchedule, type PlateauOptions } from '../../src/train/schedule.ts';
 
 /** Feeds a sequence of validation losses; returns each epoch's decision and lr after it. */
 function run(losses: number[], plateau: PlateauOptions | null, earlyStop: number | null, lr = 0.01) {
@@ -74,5 +74,36 @@ describe('schedule: the state survives a checkpoint (JSON)', () => {
       expect(db).toEqual(da);
     });
     expect(copy).toEqual(a);
+  });
+});
+
+describe('schedule: warm-up then cosine decay (cosineLr), per step', () => {
+  it('climbs linearly over the warm-up steps, starting above 0 and reaching the peak on the last one', () => {
+    // 4 warm-up steps of 100: base·1/4, ·2/4, ·3/4, ·4/4
+    [0.025, 0.05, 0.075, 0.1].forEach((lr, s) => expect(cosineLr(0.1, s, 100, 4)).toBeCloseTo(lr, 15));
+    expect(cosineLr(0.1, 3, 100, 4)).toBe(0.1);
+  });
+
+  it('then follows half a cosine from the peak down to 0 at the planned end', () => {
+    const base = 0.05;
+    const total = 104;
+    const warm = 4;
+    expect(cosineLr(base, warm, total, warm)).toBe(base); // t = 0
+    expect(cosineLr(base, warm + 50, total, warm)).toBeCloseTo(base / 2, 15); // t = 1/2
+    expect(cosineLr(base, warm + 25, total, warm)).toBeCloseTo(base * 0.5 * (1 + Math.SQRT1_2), 15); // t = 1/4
+    expect(cosineLr(base, warm + 75, total, warm)).toBeCloseTo(base * 0.5 * (1 - Math.SQRT1_2), 15);
+    // the last step is small but not 0; at and past the end it stays 0
+    const last = cosineLr(base, total - 1, total, warm);
+    expect(last).toBeGreaterThan(0);
+    expect(last).toBeCloseTo(base * 0.5 * (1 + Math.cos(Math.PI * 0.99)), 15);
+    expect(cosineLr(base, total, total, warm)).toBe(0);
+    expect(cosineLr(base, total + 7, total, warm)).toBe(0);
+    // never rises after the warm-up
+    for (let s = warm + 1; s <= total; s++) expect(cosineLr(base, s, total, warm)).toBeLessThanOrEqual(cosineLr(base, s - 1, total, warm));
+  });
+
+  it('with no warm-up the first step is at the peak', () => {
+    expect(cosineLr(0.2, 0, 10, 0)).toBe(0.2);
+    expect(cosineLr(0.2, 5, 10, 0)).toBeCloseTo(0.1, 15);
   });
 });
