@@ -11,7 +11,7 @@ import { RunFolder } from '../train/run-folder.ts';
 import type { EpochRecord } from '../train/run-state.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { defineCommand, parseFlags } from './flags.ts';
-import { openModelFile, SHIPPED_MODEL } from './model-source.ts';
+import { notShippedFolder, openModelFile, SHIPPED_MODEL } from './model-source.ts';
 import { chooseTestTime, TEST_TIME_MODES, type TestTime } from '../nn/test-time.ts';
 import { bar, ProgressLine } from './progress.ts';
 
@@ -45,8 +45,7 @@ one: into the run folder of a model you trained, into runs/eval-<model> for the 
 export function evalReportDir(out: string | undefined, modelPath: string): string {
   const shipped = resolve(dirname(SHIPPED_MODEL));
   const dir = out ?? (resolve(dirname(modelPath)) === shipped ? join('runs', `eval-${basename(modelPath, extname(modelPath))}`) : dirname(modelPath));
-  if (resolve(dir) === shipped) throw new FerError(`--out ${out}: ${shipped} holds the shipped model's committed reports; choose another folder`);
-  return dir;
+  return notShippedFolder(dir, '--out');
 }
 
 /** eval-<split>[-limit<N>][-flip|-ten-crop]: a report's name says what it covers. */

@@ -275,3 +275,8 @@ export function helpText<T extends FlagTable>(cmd: CommandSpec<T>): string {
   if (cmd.footer) out.push('', cmd.footer);
   return out.join('\n');
 }
+
+/** "1 epoch", "2 epochs": counts in messages agree with their noun. */
+export function plural(n: number, noun: string, many = `${noun}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : many}`;
+}

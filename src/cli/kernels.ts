@@ -1,5 +1,4 @@
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { setDefaultBackend } from '../backend/backends.ts';
 import '../backend/cpu.ts';
 import { tensor } from '../backend/create.ts';
@@ -16,44 +15,36 @@ import { relu } from '../ops/relu.ts';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
 import { Optimizer } from '../train/optimizer.ts';
 import { rates, type Cost } from '../ops/costs.ts';
+import { defineCommand, parseFlags } from './flags.ts';
 import { kernelCases, MIN_TRAIN_VALUES, modelFlops, type KernelCase, type Prepared } from './kernel-plan.ts';
 import { machineLoad, timeCalls, type Timing } from './timing.ts';
 
-export const KERNELS_HELP = `fer kernels [options]
+const GEMM_NAMES = ['auto', 'registers', 'tall', 'scalar', 'shared', 'all'] as const;
 
-Times every kernel of a model's training step at the shapes of its layers (each distinct shape
+export const KERNELS = defineCommand({
+  usage: 'fer kernels [options]',
+  about: `Times every kernel of a model's training step at the shapes of its layers (each distinct shape
 once), on the CPU backend, WebGPU or both, then a whole-model forward pass and training step.
 Prints the median time per call, GFLOP/s, GB/s for memory-bound kernels, the GEMM kernel used
 on WebGPU and, with --backend both, the CPU/WebGPU time ratio (above 1: WebGPU is faster).
-
-  --backend cpu|webgpu|both   (default both; cpu when there is no WebGPU adapter)
-  --model seed|small          (default seed)
-  --batch N                   images per batch (default 1 on a software WebGPU adapter such as
-                              SwiftShader, else 8)
-  --repeat N                  calls per timed batch, fewer for slow kernels (default 10)
-  --budget S                  seconds of timed calls to aim for per kernel (default 2)
-  --max-seconds S             skip a kernel predicted to take longer per call (default 5)
-  --gemm auto|registers|tall|scalar|shared|all
-                              GEMM tiles on WebGPU (default auto: the adapter's choice;
-                              registers: 4×4 blocks, vec4 where matmul allows; tall: 8×2;
-                              scalar: 4×4 without vec4; all: one row per tile shape for every
-                              GEMM-shaped kernel)
-  --only NAME                 only kernels whose name contains NAME or that run in the layer
-                              called NAME (e.g. conv2d_1, batchnorm, matmul, model)
-  --json                      print only JSON on stdout`;
-
-const OPTIONS = {
-  backend: { type: 'string' },
-  model: { type: 'string', default: 'seed' },
-  batch: { type: 'string' },
-  repeat: { type: 'string', default: '10' },
-  budget: { type: 'string', default: '2' },
-  'max-seconds': { type: 'string', default: '5' },
-  gemm: { type: 'string', default: 'auto' },
-  only: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+The WebGPU adapter's name, vendor and architecture are printed first.`,
+  flags: {
+    backend: { kind: 'choice', choices: ['cpu', 'webgpu', 'both'], help: '(default both; cpu when there is no WebGPU adapter)' },
+    model: { kind: 'choice', choices: MODEL_NAMES, default: 'seed', help: 'the model whose layer shapes are timed' },
+    batch: { kind: 'int', help: 'images per batch (default 1 on a software WebGPU adapter such as\nSwiftShader, else 8)' },
+    repeat: { kind: 'int', default: 10, help: 'calls per timed batch, fewer for slow kernels' },
+    budget: { kind: 'number', arg: 'S', min: 0, open: 'min', default: 2, help: 'seconds of timed calls to aim for per kernel' },
+    'max-seconds': { kind: 'number', arg: 'S', min: 0, open: 'min', default: 5, help: 'skip a kernel predicted to take longer per call' },
+    gemm: {
+      kind: 'choice',
+      choices: GEMM_NAMES,
+      default: 'auto',
+      help: "GEMM tiles on WebGPU (auto: the adapter's choice;\nregisters: 4×4 blocks, vec4 where matmul allows; tall: 8×2;\nscalar: 4×4 without vec4; all: one row per tile shape for every\nGEMM-shaped kernel)",
+    },
+    only: { kind: 'text', arg: 'NAME', help: 'only kernels whose name contains NAME or that run in the layer\ncalled NAME (e.g. conv2d_1, batchnorm, matmul, model)' },
+    json: { kind: 'bool', help: 'print only JSON on stdout' },
+  },
+});
 
 const GEMM_CHOICES: Record<string, (GemmTiles | null)[]> = {
   auto: [null],
@@ -76,32 +67,22 @@ export interface KernelsOptions {
   json: boolean;
 }
 
-function positive(flag: string, v: string | undefined, integer: boolean): number {
-  const n = Number(v);
-  if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new FerError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${v}"`);
-  }
-  return n;
-}
-
-/** The command line, checked (one-line errors for bad values). */
-export function parseKernelsArgs(argv: string[]): KernelsOptions | 'help' {
-  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
-  if (values.help) return 'help';
-  const b = values.backend;
-  if (b !== undefined && b !== 'cpu' && b !== 'webgpu' && b !== 'both') throw new FerError(`--backend must be cpu, webgpu or both, got "${b}"`);
-  if (!(MODEL_NAMES as readonly string[]).includes(values.model!)) throw new FerError(`--model must be ${MODEL_NAMES.join(' or ')}, got "${values.model}"`);
-  if (!(values.gemm! in GEMM_CHOICES)) throw new FerError(`--gemm must be ${Object.keys(GEMM_CHOICES).join(', ')}, got "${values.gemm}"`);
+/** The command line, checked (one-line errors for bad values); null after printing --help. */
+export function parseKernelsArgs(argv: string[]): KernelsOptions | null {
+  const args = parseFlags(KERNELS, argv);
+  if (!args) return null;
+  const v = args.values;
+  const b = v.backend;
   return {
     backends: b === 'cpu' ? ['cpu'] : b === 'webgpu' ? ['webgpu'] : ['cpu', 'webgpu'],
-    model: values.model!,
-    batch: values.batch === undefined ? null : positive('batch', values.batch, true),
-    repeat: positive('repeat', values.repeat, true),
-    budget: positive('budget', values.budget, false),
-    maxSeconds: positive('max-seconds', values['max-seconds'], false),
-    gemm: values.gemm!,
-    only: values.only ?? null,
-    json: values.json ?? false,
+    model: v.model,
+    batch: v.batch ?? null,
+    repeat: v.repeat,
+    budget: v.budget,
+    maxSeconds: v['max-seconds'],
+    gemm: v.gemm,
+    only: v.only ?? null,
+    json: v.json,
   };
 }
 
@@ -396,7 +377,7 @@ export function formatReport(rep: KernelsReport): string {
 
 export async function kernelsCommand(argv: string[]): Promise<void> {
   const o = parseKernelsArgs(argv);
-  if (o === 'help') return void console.log(KERNELS_HELP);
+  if (!o) return;
   const report = await runKernels(o, o.json ? () => {} : (l) => console.error(l));
   if (o.json) console.log(JSON.stringify(report, null, 2));
   else console.log(`\n${formatReport(report)}`);

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FerError } from '../backend/errors.ts';
 import type { BackendName } from '../backend/tensor.ts';
@@ -8,6 +8,16 @@ import { openForInference, type InferenceModel } from '../nn/open-model.ts';
 
 /** The model `fer predict` and `fer serve` use when none is named. */
 export const SHIPPED_MODEL = fileURLToPath(new URL('../../models/fer.safetensors', import.meta.url));
+
+/**
+ * Refuses to write into the folder of the shipped model: its committed reports, curves and log
+ * are the project's, and a run or an evaluation there would replace them.
+ */
+export function notShippedFolder(dir: string, flag: string): string {
+  const shipped = resolve(dirname(SHIPPED_MODEL));
+  if (resolve(dir) === shipped) throw new FerError(`${flag} ${dir}: ${shipped} holds the shipped model and its committed reports; choose another folder`);
+  return dir;
+}
 
 /** A model file, or a run folder (its best.safetensors, else its model.safetensors). */
 export function resolveModelPath(arg: string | undefined): string {

@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { FerError } from '../backend/errors.ts';
 import { Random } from '../backend/random.ts';
+import type { BackendName } from '../backend/tensor.ts';
 import { checkCropSide, DEFAULT_AUGMENT } from '../data/augment.ts';
 import { classCounts, classWeights, sampleSplits, type Dataset } from '../data/dataset.ts';
 import { EMOTIONS } from '../data/emotions.ts';
 import { loadData } from '../data/load.ts';
+import { describeSkipped } from '../data/skipped.ts';
 import { syntheticFaces } from '../data/synthetic.ts';
 import { createModel, defaultInputSide } from '../nn/models.ts';
-import { isTestTime, TEST_TIME_MODES } from '../nn/test-time.ts';
+import { TEST_TIME_MODES, type TestTime } from '../nn/test-time.ts';
 import { RECIPES } from '../train/recipe.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Optimizer, type OptimizerConfig } from '../train/optimizer.ts';
@@ -17,100 +18,59 @@ import { RunFolder } from '../train/run-folder.ts';
 import { newRunState, type RunState, type TrainSettings } from '../train/run-state.ts';
 import { train } from '../train/trainer.ts';
 import { chooseBackend } from './backend-choice.ts';
+import { notShippedFolder } from './model-source.ts';
+import { defineCommand, parseFlags, plural, type FlagValues } from './flags.ts';
 import { writeReport } from './report.ts';
 import { bar, duration, ProgressLine } from './progress.ts';
 
-export const TRAIN_HELP = `fer train [options]
-
-Trains the emotion CNN. Without --data it trains the small model on a synthetic set of drawn
-faces (nothing to download, a few minutes on a CPU): a pipeline check, not an emotion model.
-Real accuracy needs FER2013 (see the README).
-
-data
-  --data PATH            FER2013 CSV (plain or .gz) or a folder with train/<class>/ and test/<class>/
-  --limit N              use N images of each split, drawn at random (seeded by --seed)
-  --skip-bad             skip bad rows/images (reported) instead of stopping at the first
-  --synthetic N          size of the synthetic set when there is no --data (default 1400)
-model and optimizer
-  --recipe vgg           the reference recipe's settings as defaults (each flag below overrides):
-                         --model vgg --crop 40 --augment --scale 0.15 --erase 0.5 (no lighting change)
-                         --optimizer sgd --lr 0.05 --nesterov --weight-decay 5e-4 --schedule cosine
-                         --warmup 1 --epochs 30 --batch 64 --label-smoothing 0.1 --tta ten-crop
-  --model seed|small|vgg (default small)
-  --crop N               the model reads N×N crops: random ones in training (with --augment), the
-                         centre one for validation (default 40 for vgg, 48 = whole faces otherwise)
-  --epochs N             (default 30 with --data, 5 without)
-  --batch N              (default 64)
-  --optimizer adam|sgd   (default adam)
-  --lr X                 (default 0.001 for adam, 0.01 for sgd); the peak lr with --schedule cosine
-  --momentum X           sgd momentum (default 0.9); --nesterov for Nesterov momentum
-  --weight-decay X       L2 added to the gradient (sgd, as torch.optim.SGD) or decoupled (adam)
-                         weight decay, on kernels only (default 0)
-  --schedule plateau|cosine  plateau: lr cut on a plateau (default); cosine: --warmup epochs of
-                         linear warm-up, then cosine decay to 0 over the planned epochs, per step
-  --warmup N             warm-up epochs of --schedule cosine (default 1)
-  --label-smoothing X    targets (1 − X)·onehot + X/7 (default 0)
-  --augment              random shifts (crops), flips, small rotations, brightness/contrast
-  --scale X              with --augment: random zoom by a factor in [1 − X, 1 + X] (default 0)
-  --erase P              with --augment: random erasing of a rectangle with probability P (default 0)
-  --tta none|flip|ten-crop  test-time averaging recorded in the model files for eval and predict
-                         (default ten-crop for crop models, none otherwise)
-  --class-weights        weight the loss by inverse class frequency
-  --plateau-patience N   halve the lr after N epochs without a better validation loss (default 3, 0 = off)
-  --plateau-factor X     (default 0.5); --min-lr X (default 1e-5)
-  --early-stop N         stop after N epochs without a better validation loss (default 8, 0 = off;
-                         plateau and early stopping are off by default with --schedule cosine)
-  --seed N               (default 1): the same seed on the same backend gives the same loss curve
-run
-  --backend webgpu|wasm|cpu  (default: webgpu on a hardware GPU, else wasm, else cpu)
-  --out DIR              run folder (default runs/<model>-<date>)
-  --resume DIR           continue a run exactly where it stopped (add --epochs N to extend it)
-
-Ctrl-C saves a checkpoint and stops; --resume continues from it.`;
-
-const OPTIONS = {
-  data: { type: 'string' },
-  limit: { type: 'string' },
-  'skip-bad': { type: 'boolean' },
-  synthetic: { type: 'string' },
-  model: { type: 'string' },
-  epochs: { type: 'string' },
-  batch: { type: 'string' },
-  optimizer: { type: 'string' },
-  lr: { type: 'string' },
-  momentum: { type: 'string' },
-  nesterov: { type: 'boolean' },
-  'weight-decay': { type: 'string' },
-  recipe: { type: 'string' },
-  crop: { type: 'string' },
-  schedule: { type: 'string' },
-  warmup: { type: 'string' },
-  'label-smoothing': { type: 'string' },
-  scale: { type: 'string' },
-  erase: { type: 'string' },
-  tta: { type: 'string' },
-  augment: { type: 'boolean' },
-  'class-weights': { type: 'boolean' },
-  'plateau-patience': { type: 'string' },
-  'plateau-factor': { type: 'string' },
-  'min-lr': { type: 'string' },
-  'early-stop': { type: 'string' },
-  seed: { type: 'string' },
-  backend: { type: 'string' },
-  out: { type: 'string' },
-  resume: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-function num(name: string, v: string | undefined, fallback: number, check: (x: number) => boolean = () => true, want = 'a number'): number {
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || !check(x)) throw new FerError(`--${name} must be ${want}, got "${v}"`);
-  return x;
-}
-const int = (name: string, v: string | undefined, fallback: number, min = 1) =>
-  num(name, v, fallback, (x) => Number.isInteger(x) && x >= min, `an integer >= ${min}`);
-const positive = (name: string, v: string | undefined, fallback: number) => num(name, v, fallback, (x) => x > 0, 'a number > 0');
+export const TRAIN = defineCommand({
+  usage: 'fer train [options]',
+  about: `Trains the emotion CNN. Without --data it trains the small model on a synthetic set of drawn
+faces (nothing to download; about 2 minutes on an idle 2-core CPU, up to 10 under heavy load):
+a pipeline check, not an emotion model. Real accuracy needs FER2013 (see the README).`,
+  footer: 'Ctrl-C saves a checkpoint and stops; --resume continues from it.',
+  flags: {
+    data: { kind: 'path', section: 'data', help: 'FER2013 CSV (plain or .gz) or a folder with train/<class>/ and test/<class>/' },
+    limit: { kind: 'int', help: 'use N images of each split, drawn at random (seeded by --seed)' },
+    'skip-bad': { kind: 'bool', help: 'skip bad rows/images (reported) instead of stopping at the first' },
+    synthetic: { kind: 'int', min: 14, default: 1400, help: 'size of the synthetic set when there is no --data' },
+    recipe: {
+      kind: 'choice',
+      choices: Object.keys(RECIPES),
+      section: 'model and optimizer',
+      help: `the reference recipe's settings as defaults (each flag below overrides):
+--model vgg --crop 40 --augment --scale 0.15 --erase 0.5 (no lighting change)
+--optimizer sgd --lr 0.05 --nesterov --weight-decay 5e-4 --schedule cosine
+--warmup 1 --epochs 30 --batch 64 --label-smoothing 0.1 --tta ten-crop`,
+    },
+    model: { kind: 'text', arg: 'seed|small|vgg', help: '(default small)' },
+    crop: { kind: 'int', min: 8, help: 'the model reads N×N crops: random ones in training (with --augment), the\ncentre one for validation (default 40 for vgg, 48 = whole faces otherwise)' },
+    epochs: { kind: 'int', help: '(default 30 with --data, 5 without)' },
+    batch: { kind: 'int', min: 2, help: '(default 64)' },
+    optimizer: { kind: 'choice', choices: ['adam', 'sgd'], help: '(default adam)' },
+    lr: { kind: 'number', min: 0, open: 'min', help: '(default 0.001 for adam, 0.01 for sgd); the peak lr with --schedule cosine' },
+    momentum: { kind: 'number', min: 0, max: 1, open: 'max', help: 'sgd momentum (default 0.9)' },
+    nesterov: { kind: 'bool', help: 'Nesterov momentum (sgd)' },
+    'weight-decay': { kind: 'number', min: 0, help: 'L2 added to the gradient (sgd, as torch.optim.SGD) or decoupled (adam)\nweight decay, on kernels only (default 0)' },
+    schedule: { kind: 'choice', choices: ['plateau', 'cosine'], help: 'plateau: lr cut on a plateau (default); cosine: --warmup epochs of\nlinear warm-up, then cosine decay to 0 over the planned epochs, per step' },
+    warmup: { kind: 'int', min: 0, help: 'warm-up epochs of --schedule cosine (default 1)' },
+    'label-smoothing': { kind: 'number', min: 0, max: 1, open: 'max', help: 'targets (1 − X)·onehot + X/7 (default 0)' },
+    augment: { kind: 'bool', help: 'random shifts (crops), flips, small rotations, brightness/contrast' },
+    scale: { kind: 'number', min: 0, max: 0.5, help: 'with --augment: random zoom by a factor in [1 − X, 1 + X] (default 0)' },
+    erase: { kind: 'number', arg: 'P', min: 0, max: 1, help: 'with --augment: random erasing of a rectangle with probability P (default 0)' },
+    tta: { kind: 'choice', choices: TEST_TIME_MODES, help: 'test-time averaging recorded in the model files for eval and predict\n(default ten-crop for crop models, none otherwise)' },
+    'class-weights': { kind: 'bool', help: 'weight the loss by inverse class frequency' },
+    'plateau-patience': { kind: 'int', min: 0, help: 'halve the lr after N epochs without a better validation loss (default 3, 0 = off)' },
+    'plateau-factor': { kind: 'number', min: 0, max: 1, open: 'both', default: 0.5, help: 'the lr factor on a plateau' },
+    'min-lr': { kind: 'number', min: 0, default: 1e-5, help: 'the lr the plateau cuts stop at' },
+    'early-stop': { kind: 'int', min: 0, help: 'stop after N epochs without a better validation loss (default 8, 0 = off;\nplateau and early stopping are off by default with --schedule cosine)' },
+    seed: { kind: 'int', min: 0, default: 1, help: 'the same seed on the same backend gives the same loss curve' },
+    backend: { kind: 'text', arg: 'webgpu|wasm|cpu', section: 'run', help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
+    out: { kind: 'path', arg: 'DIR', help: 'run folder (default runs/<model>-<date>)' },
+    resume: { kind: 'path', arg: 'DIR', help: 'continue a run exactly where it stopped (add --epochs N to extend it)' },
+  },
+});
+type TrainFlags = FlagValues<typeof TRAIN.flags>;
 
 function describeCounts(ds: Dataset): string {
   const c = classCounts(ds);
@@ -139,11 +99,7 @@ async function loadTrainingData(settings: Pick<TrainSettings, 'dataPath' | 'limi
     onProgress: (f: number, rows: number) => progress.update(`loading ${settings.dataPath} ${bar(f)} ${(100 * f).toFixed(0)}% ${rows} images`),
   });
   progress.done(`loaded ${settings.dataPath} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  if (skipped.count > 0) {
-    const reasons = Object.entries(skipped.reasons).map(([r, n]) => `${n}× ${r}`).join('; ');
-    console.error(`skipped ${skipped.count} bad rows/images: ${reasons}`);
-    for (const ex of skipped.examples) console.error(`  e.g. ${ex}`);
-  }
+  for (const line of describeSkipped(skipped)) console.error(line);
   const splits = sampleSplits(all, settings.limit, settings.seed);
   const trainSet = splits.Training;
   if (!trainSet || trainSet.count === 0) throw new FerError(`${settings.dataPath}: no Training images found`);
@@ -154,122 +110,110 @@ async function loadTrainingData(settings: Pick<TrainSettings, 'dataPath' | 'limi
   return { train: trainSet, val, description: settings.dataPath };
 }
 
-export async function trainCommand(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false });
-  if (v.help) return void console.log(TRAIN_HELP);
+/** A new run's settings from the flags, with a --recipe's values as the defaults. */
+function newRunSettings(v: TrainFlags, backend: BackendName): TrainSettings {
+  const recipe = v.recipe === undefined ? null : RECIPES[v.recipe];
+  const kind = (v.optimizer ?? recipe?.optimizer ?? 'adam') as OptimizerConfig['kind'];
+  const momentum = v.momentum ?? recipe?.momentum ?? 0.9;
+  const nesterov = v.nesterov || (kind === 'sgd' && momentum > 0 && Boolean(recipe?.nesterov));
+  if (nesterov && (kind !== 'sgd' || momentum === 0)) throw new FerError('--nesterov needs --optimizer sgd with --momentum > 0');
+  const lr = v.lr ?? recipe?.lr ?? (kind === 'adam' ? 1e-3 : 1e-2);
+  const optimizer: OptimizerConfig = { kind, lr, momentum, nesterov, weightDecay: v['weight-decay'] ?? recipe?.weightDecay ?? 0 };
+  const cosine = (v.schedule ?? (recipe ? 'cosine' : 'plateau')) === 'cosine';
+  if (!cosine && v.warmup !== undefined) throw new FerError('--warmup needs --schedule cosine');
+  const plateauPatience = v['plateau-patience'] ?? (cosine ? 0 : 3);
+  if (cosine && plateauPatience > 0) throw new FerError('--plateau-patience cannot be combined with --schedule cosine (the schedule sets every step\'s lr)');
+  const earlyStop = v['early-stop'] ?? (cosine ? 0 : 8);
+  const model = v.model ?? recipe?.model ?? 'small';
+  const crop = v.crop ?? recipe?.crop ?? defaultInputSide(model);
+  checkCropSide(crop, '--crop');
+  const augmenting = v.augment || recipe !== null;
+  if (!augmenting && (v.scale !== undefined || v.erase !== undefined)) throw new FerError('--scale and --erase need --augment (or --recipe)');
+  const base = recipe?.augment ?? DEFAULT_AUGMENT;
+  const testTime = (v.tta ?? recipe?.testTime ?? (crop < 48 ? 'ten-crop' : 'none')) as TestTime;
+  if (testTime === 'ten-crop' && crop === 48) throw new FerError('--tta ten-crop needs --crop below 48 (a model of whole faces has no crops to average)');
+  return {
+    model,
+    data: '',
+    dataPath: v.data ?? null,
+    syntheticCount: v.synthetic,
+    limit: v.limit ?? null,
+    skipBad: v['skip-bad'],
+    epochs: v.epochs ?? recipe?.epochs ?? (v.data ? 30 : 5),
+    batchSize: v.batch ?? recipe?.batch ?? 64,
+    optimizer,
+    // With crops, the shift is the random crop: every crop position of the 48×48 face.
+    augment: augmenting ? { ...base, shift: crop < 48 ? (48 - crop) / 2 : base.shift, scale: v.scale ?? base.scale ?? 0, erase: v.erase ?? base.erase ?? 0 } : null,
+    lrSchedule: cosine ? { kind: 'cosine', warmupEpochs: v.warmup ?? recipe?.warmupEpochs ?? 1, peakLr: lr } : null,
+    labelSmoothing: v['label-smoothing'] ?? recipe?.labelSmoothing ?? 0,
+    crop,
+    testTime,
+    classWeights: null,
+    seed: v.seed,
+    plateau: plateauPatience > 0 ? { patience: plateauPatience, factor: v['plateau-factor'], minLr: v['min-lr'] } : null,
+    earlyStop: earlyStop > 0 ? earlyStop : null,
+    backend,
+  };
+}
 
-  const backend = await chooseBackend(v.backend);
-  let run: RunFolder;
-  let model: Sequential;
-  let optimizer: Optimizer;
-  let state: RunState;
-  let data: LoadedData;
+interface Started {
+  run: RunFolder;
+  model: Sequential;
+  optimizer: Optimizer;
+  state: RunState;
+  data: LoadedData;
+}
 
-  if (v.resume) {
-    run = new RunFolder(v.resume);
-    ({ model, optimizer, state } = run.loadCheckpoint(backend));
-    const s = state.settings;
-    if (v.epochs !== undefined) s.epochs = int('epochs', v.epochs, s.epochs);
-    if (v.data !== undefined) s.dataPath = v.data;
-    if (state.finished && (v.epochs === undefined || state.epoch >= s.epochs)) {
-      console.error(`${run.dir}: already finished (${state.stopReason}); add --epochs N (more than ${state.epoch}) to continue`);
-      return;
-    }
-    // Asked for more epochs after early stopping: give the new epochs a fresh patience.
-    if (state.finished) state.schedule.sinceBest = 0;
-    state.finished = false;
-    state.stopReason = null;
-    if (s.backend !== backend) console.error(`note: this run trained on ${s.backend} and resumes on ${backend}: the loss curve will differ in rounding`);
-    console.error(`resuming ${run.dir} at epoch ${state.epoch + 1}, batch ${state.batch} (step ${state.step})`);
-    data = await loadTrainingData(s);
-  } else {
-    if (v.recipe !== undefined && !(v.recipe in RECIPES)) throw new FerError(`--recipe must be ${Object.keys(RECIPES).join(' or ')}, got "${v.recipe}"`);
-    const recipe = v.recipe === undefined ? null : RECIPES[v.recipe];
-    const kind = v.optimizer ?? recipe?.optimizer ?? 'adam';
-    if (kind !== 'adam' && kind !== 'sgd') throw new FerError(`--optimizer must be adam or sgd, got "${kind}"`);
-    const momentum = num('momentum', v.momentum, recipe?.momentum ?? 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)');
-    const nesterov = Boolean(v.nesterov) || (kind === 'sgd' && momentum > 0 && Boolean(recipe?.nesterov));
-    if (nesterov && (kind !== 'sgd' || momentum === 0)) throw new FerError('--nesterov needs --optimizer sgd with --momentum > 0');
-    const optimizerConfig: OptimizerConfig = {
-      kind,
-      lr: positive('lr', v.lr, recipe?.lr ?? (kind === 'adam' ? 1e-3 : 1e-2)),
-      momentum,
-      nesterov,
-      weightDecay: num('weight-decay', v['weight-decay'], recipe?.weightDecay ?? 0, (x) => x >= 0, 'a number >= 0'),
-    };
-    const schedule = v.schedule ?? (recipe ? 'cosine' : 'plateau');
-    if (schedule !== 'plateau' && schedule !== 'cosine') throw new FerError(`--schedule must be plateau or cosine, got "${schedule}"`);
-    const cosine = schedule === 'cosine';
-    if (!cosine && v.warmup !== undefined) throw new FerError('--warmup needs --schedule cosine');
-    const plateauPatience = int('plateau-patience', v['plateau-patience'], cosine ? 0 : 3, 0);
-    if (cosine && plateauPatience > 0) throw new FerError('--plateau-patience cannot be combined with --schedule cosine (the schedule sets every step\'s lr)');
-    const earlyStop = int('early-stop', v['early-stop'], cosine ? 0 : 8, 0);
-    const modelName = v.model ?? recipe?.model ?? 'small';
-    const crop = int('crop', v.crop, recipe?.crop ?? defaultInputSide(modelName), 8);
-    checkCropSide(crop, '--crop');
-    const augmenting = Boolean(v.augment) || recipe !== null;
-    if (!augmenting && (v.scale !== undefined || v.erase !== undefined)) throw new FerError('--scale and --erase need --augment (or --recipe)');
-    const base = recipe?.augment ?? DEFAULT_AUGMENT;
-    const tta = v.tta ?? recipe?.testTime ?? (crop < 48 ? 'ten-crop' : 'none');
-    if (!isTestTime(tta)) throw new FerError(`--tta must be ${TEST_TIME_MODES.join(', ')}, got "${tta}"`);
-    if (tta === 'ten-crop' && crop === 48) throw new FerError('--tta ten-crop needs --crop below 48 (a model of whole faces has no crops to average)');
-    const settings: TrainSettings = {
-      model: modelName,
-      data: '',
-      dataPath: v.data ?? null,
-      syntheticCount: int('synthetic', v.synthetic, 1400, 14),
-      limit: v.limit === undefined ? null : int('limit', v.limit, 0),
-      skipBad: Boolean(v['skip-bad']),
-      epochs: int('epochs', v.epochs, recipe?.epochs ?? (v.data ? 30 : 5)),
-      batchSize: int('batch', v.batch, recipe?.batch ?? 64, 2),
-      optimizer: optimizerConfig,
-      // With crops, the shift is the random crop: every crop position of the 48×48 face.
-      augment: augmenting
-        ? {
-            ...base,
-            shift: crop < 48 ? (48 - crop) / 2 : base.shift,
-            scale: num('scale', v.scale, base.scale ?? 0, (x) => x >= 0 && x <= 0.5, 'in [0, 0.5]'),
-            erase: num('erase', v.erase, base.erase ?? 0, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
-          }
-        : null,
-      lrSchedule: cosine ? { kind: 'cosine', warmupEpochs: int('warmup', v.warmup, recipe?.warmupEpochs ?? 1, 0), peakLr: optimizerConfig.lr } : null,
-      labelSmoothing: num('label-smoothing', v['label-smoothing'], recipe?.labelSmoothing ?? 0, (x) => x >= 0 && x < 1, 'in [0, 1)'),
-      crop,
-      testTime: tta,
-      classWeights: null,
-      seed: int('seed', v.seed, 1, 0),
-      plateau: plateauPatience > 0
-        ? { patience: plateauPatience, factor: num('plateau-factor', v['plateau-factor'], 0.5, (x) => x > 0 && x < 1, 'in (0, 1)'), minLr: num('min-lr', v['min-lr'], 1e-5, (x) => x >= 0, '>= 0') }
-        : null,
-      earlyStop: earlyStop > 0 ? earlyStop : null,
-      backend,
-    };
-    model = createModel(settings.model, crop);
-    const out = v.out ?? join('runs', `${settings.model}-${new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-')}`);
-    if (existsSync(join(out, 'checkpoint.safetensors'))) {
-      throw new FerError(`${out} already holds a run: continue it with --resume ${out}, or choose another --out`);
-    }
-    data = await loadTrainingData(settings);
-    settings.data = data.description;
-    if (v['class-weights']) {
-      settings.classWeights = Array.from(classWeights(data.train));
-      console.error(`class weights: ${EMOTIONS.map((e, i) => `${e} ${settings.classWeights![i].toFixed(2)}`).join(', ')}`);
-    }
-    run = RunFolder.create(out);
-    model.build(new Random(settings.seed), backend);
-    optimizer = new Optimizer(settings.optimizer);
-    state = newRunState(settings);
-    const sum = model.summary();
-    console.error(`model: ${settings.model}, ${sum.total.toLocaleString('en-US')} parameters, ${(sum.macs / 1e6).toFixed(1)} M multiply-adds per image${crop < 48 ? ` (${crop}×${crop} crops)` : ''}`);
-    const o = settings.optimizer;
-    console.error(
-      `recipe: ${o.kind}${o.nesterov ? ' nesterov' : ''} lr ${o.lr}${o.kind === 'sgd' ? ` momentum ${o.momentum}` : ''} weight decay ${o.weightDecay}, ` +
-        `${settings.lrSchedule ? `cosine after ${settings.lrSchedule.warmupEpochs} warm-up epoch(s)` : 'plateau'} over ${settings.epochs} epochs, batch ${settings.batchSize}, ` +
-        `label smoothing ${settings.labelSmoothing}, augment ${settings.augment ? JSON.stringify(settings.augment) : 'off'}, test-time ${settings.testTime}`,
-    );
-    console.error(`run folder: ${run.dir}`);
+/** --resume: the checkpoint's run, extended by --epochs; null when it is already finished. */
+async function resumeRun(v: TrainFlags, backend: BackendName): Promise<Started | null> {
+  const run = new RunFolder(v.resume!);
+  const { model, optimizer, state } = run.loadCheckpoint(backend);
+  const s = state.settings;
+  if (v.epochs !== undefined) s.epochs = v.epochs;
+  if (v.data !== undefined) s.dataPath = v.data;
+  if (state.finished && (v.epochs === undefined || state.epoch >= s.epochs)) {
+    console.error(`${run.dir}: already finished (${state.stopReason}); add --epochs N (more than ${state.epoch}) to continue`);
+    return null;
   }
+  // Asked for more epochs after early stopping: give the new epochs a fresh patience.
+  if (state.finished) state.schedule.sinceBest = 0;
+  state.finished = false;
+  state.stopReason = null;
+  if (s.backend !== backend) console.error(`note: this run trained on ${s.backend} and resumes on ${backend}: the loss curve will differ in rounding`);
+  console.error(`resuming ${run.dir} at epoch ${state.epoch + 1}, batch ${state.batch} (step ${state.step})`);
+  return { run, model, optimizer, state, data: await loadTrainingData(s) };
+}
 
+async function startRun(v: TrainFlags, backend: BackendName): Promise<Started> {
+  const settings = newRunSettings(v, backend);
+  const model = createModel(settings.model, settings.crop);
+  const out = notShippedFolder(v.out ?? join('runs', `${settings.model}-${new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-')}`), '--out');
+  if (existsSync(join(out, 'checkpoint.safetensors'))) {
+    throw new FerError(`${out} already holds a run: continue it with --resume ${out}, or choose another --out`);
+  }
+  const data = await loadTrainingData(settings);
+  settings.data = data.description;
+  if (v['class-weights']) {
+    settings.classWeights = Array.from(classWeights(data.train));
+    console.error(`class weights: ${EMOTIONS.map((e, i) => `${e} ${settings.classWeights![i].toFixed(2)}`).join(', ')}`);
+  }
+  const run = RunFolder.create(out);
+  model.build(new Random(settings.seed), backend);
+  const sum = model.summary();
+  const crop = settings.crop ?? 48;
+  console.error(`model: ${settings.model}, ${sum.total.toLocaleString('en-US')} parameters, ${(sum.macs / 1e6).toFixed(1)} M multiply-adds per image${crop < 48 ? ` (${crop}×${crop} crops)` : ''}`);
+  const o = settings.optimizer;
+  console.error(
+    `recipe: ${o.kind}${o.nesterov ? ' nesterov' : ''} lr ${o.lr}${o.kind === 'sgd' ? ` momentum ${o.momentum}` : ''} weight decay ${o.weightDecay}, ` +
+      `${settings.lrSchedule ? `cosine after ${settings.lrSchedule.warmupEpochs} warm-up epoch(s)` : 'plateau'} over ${plural(settings.epochs, 'epoch')}, batch ${settings.batchSize}, ` +
+      `label smoothing ${settings.labelSmoothing}, augment ${settings.augment ? JSON.stringify(settings.augment) : 'off'}, test-time ${settings.testTime}`,
+  );
+  console.error(`run folder: ${run.dir}`);
+  return { run, model, optimizer: new Optimizer(settings.optimizer), state: newRunState(settings), data };
+}
+
+/** The epochs, with the live line; Ctrl-C saves a checkpoint after the current step. */
+async function runTraining({ run, model, optimizer, state, data }: Started, backend: BackendName): Promise<void> {
   let stopRequested = false;
   const onSigint = () => {
     if (stopRequested) process.exit(130);
@@ -307,4 +251,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const args = parseFlags(TRAIN, argv);
+  if (!args) return;
+  const backend = await chooseBackend(args.values.backend);
+  const started = args.values.resume ? await resumeRun(args.values, backend) : await startRun(args.values, backend);
+  if (started) await runTraining(started, backend);
 }

@@ -118,7 +118,7 @@ describe('fer eval: where the report goes and what its name says', () => {
     expect(readdirSync(models).map((f) => [f, statSync(join(models, f)).mtimeMs])).toEqual(before);
 
     const refused = await fer(['eval', '--backend', 'cpu', '--data', csv, '--out', models]);
-    expectOneLineFailure(refused, /holds the shipped model's committed reports; choose another folder$/);
+    expectOneLineFailure(refused, /holds the shipped model and its committed reports; choose another folder$/);
     expect(readdirSync(models).map((f) => [f, statSync(join(models, f)).mtimeMs])).toEqual(before);
   }, 90_000);
 
@@ -126,7 +126,7 @@ describe('fer eval: where the report goes and what its name says', () => {
     expect(evalReportDir(undefined, SHIPPED_MODEL)).toBe(join('runs', 'eval-fer'));
     expect(evalReportDir(undefined, join(run, 'best.safetensors'))).toBe(run);
     expect(evalReportDir('elsewhere', SHIPPED_MODEL)).toBe('elsewhere');
-    expect(() => evalReportDir(dirname(SHIPPED_MODEL), join(run, 'best.safetensors'))).toThrow(/shipped model's committed reports/);
+    expect(() => evalReportDir(dirname(SHIPPED_MODEL), join(run, 'best.safetensors'))).toThrow(/holds the shipped model and its committed reports/);
     expect(evalReportName('PublicTest', undefined, false)).toBe('eval-PublicTest');
     expect(evalReportName('PrivateTest', 500, true)).toBe('eval-PrivateTest-limit500-flip');
   });

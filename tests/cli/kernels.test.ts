@@ -154,11 +154,12 @@ describe('fer kernels: arguments and decisions', () => {
     expect(o).toMatchObject({ backends: ['cpu'], model: 'small', batch: 4, only: 'conv2d', repeat: 10, json: false });
     expect(parseKernelsArgs([])).toMatchObject({ backends: ['cpu', 'webgpu'], model: 'seed', batch: null });
     expect(() => parseKernelsArgs(['--backend', 'gpu'])).toThrow(/^--backend must be cpu, webgpu or both, got "gpu"$/);
-    expect(() => parseKernelsArgs(['--model', 'big'])).toThrow(/^--model must be seed or small, got "big"$/);
+    expect(() => parseKernelsArgs(['--model', 'big'])).toThrow(/^--model must be seed(, \w+)* or \w+, got "big"$/);
     expect(() => parseKernelsArgs(['--batch', '0'])).toThrow(/^--batch must be a positive integer, got "0"$/);
     expect(() => parseKernelsArgs(['--batch', '1.5'])).toThrow(/positive integer/);
-    expect(() => parseKernelsArgs(['--max-seconds', 'x'])).toThrow(/^--max-seconds must be a positive number, got "x"$/);
-    expect(() => parseKernelsArgs(['--gemm', 'fast'])).toThrow(/^--gemm must be auto, registers, tall, scalar, shared, all, got "fast"$/);
+    expect(() => parseKernelsArgs(['--max-seconds', 'x'])).toThrow(/^--max-seconds must be a number > 0, got "x"$/);
+    expect(() => parseKernelsArgs(['--max-seconds', '-1'])).toThrow(/^--max-seconds must be a number > 0, got "-1"$/);
+    expect(() => parseKernelsArgs(['--gemm', 'fast'])).toThrow(/^--gemm must be auto, registers, tall, scalar, shared or all, got "fast"$/);
   });
 
   it('skips by predicted time from the probe rates, and says why', () => {
@@ -180,7 +181,7 @@ describe('fer kernels: arguments and decisions', () => {
 
   it('runs end to end on the CPU: rows with rates, the model rows in images/s', async () => {
     const o = parseKernelsArgs(['--backend', 'cpu', '--model', 'small', '--batch', '2', '--only', 'dense_1', '--budget', '0.05']);
-    if (o === 'help') throw new Error('unexpected help');
+    if (!o) throw new Error('unexpected help');
     const rep = await runKernels(o, () => {});
     expect(rep.adapter).toBeNull();
     expect(rep.rows.map((r) => r.kernel)).toEqual(['matmul.forward', 'matmul.backward-weights', 'matmul.backward-input', 'reduce.sumChannels']);
@@ -199,7 +200,7 @@ describe('fer kernels: arguments and decisions', () => {
 describe('fer kernels: both backends', () => {
   it.skipIf(!gpu)('each WebGPU row carries the CPU time over its own, and names its GEMM kernel', async () => {
     const o = parseKernelsArgs(['--model', 'small', '--batch', '2', '--only', 'dense_1', '--budget', '0.05']);
-    if (o === 'help') throw new Error('unexpected help');
+    if (!o) throw new Error('unexpected help');
     const rep = await runKernels({ ...o, only: 'matmul.forward' }, () => {});
     const [cpuRows, gpuRows] = [rep.rows.filter((r) => r.backend === 'cpu'), rep.rows.filter((r) => r.backend === 'webgpu')];
     expect(cpuRows.length).toBe(2);

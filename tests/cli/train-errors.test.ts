@@ -2,19 +2,22 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../train/tiny-run.ts';
-import { expectOneLineFailure, fer, lines } from './fer-process.ts';
+import { expectOneLineFailure, fer, lines, ROOT } from './fer-process.ts';
 
 describe('fer train: one clear line for bad input', () => {
   it('unknown flag, bad numbers, a wrong --data path, a missing --resume folder', async () => {
     const unknown = await fer(['train', '--backend', 'cpu', '--bogus']);
-    expectOneLineFailure(unknown, /^Unknown option '--bogus'/);
+    expectOneLineFailure(unknown, /^unknown option --bogus; fer train --help lists the options$/);
     expect(lines(unknown.stderr)).toHaveLength(1);
 
     for (const [args, message] of [
-      [['--epochs', 'two'], /^--epochs must be an integer >= 1, got "two"$/],
+      [['--epochs', 'two'], /^--epochs must be a positive integer, got "two"$/],
+      [['--epochs', '-1'], /^--epochs must be a positive integer, got "-1"$/],
+      [['--lr', '-1'], /^--lr must be a number > 0, got "-1"$/],
+      [['--batch-size', '32'], /^unknown option --batch-size \(did you mean --batch\?\); fer train --help lists the options$/],
       [['--batch', '1'], /^--batch must be an integer >= 2, got "1"$/],
       [['--lr=-0.1'], /^--lr must be a number > 0, got "-0.1"$/],
-      [['--momentum', '1.5', '--optimizer', 'sgd'], /^--momentum must be in \[0, 1\), got "1.5"$/],
+      [['--momentum', '1.5', '--optimizer', 'sgd'], /^--momentum must be a number in \[0, 1\), got "1.5"$/],
       [['--optimizer', 'rmsprop'], /^--optimizer must be adam or sgd, got "rmsprop"$/],
       [['--backend', 'tpu'], /^--backend must be webgpu or cpu, got "tpu"$/],
       [['--model', 'huge'], /^unknown model "huge": choose seed, small or vgg$/],
@@ -23,6 +26,10 @@ describe('fer train: one clear line for bad input', () => {
       expectOneLineFailure(r, message);
       expect(lines(r.stderr), r.stderr).toHaveLength(1);
     }
+
+    // Never a run in the shipped model's folder: it would replace models/log.json and curves.png.
+    const shipped = await fer(['train', '--backend', 'cpu', '--out', join(ROOT, 'models')]);
+    expectOneLineFailure(shipped, /^--out .*models: .* holds the shipped model and its committed reports; choose another folder$/);
 
     const missing = join(tempDir('cli-data'), 'fer2013.csv');
     const data = await fer(['train', '--backend', 'cpu', '--data', missing, '--out', join(tempDir('cli-bad'), 'run')]);
@@ -59,6 +66,6 @@ describe('fer train --data: a CSV with a bad row', () => {
     expect(r.stderr).toContain(`e.g. ${csv}:6: wrong pixel count (2300 values, want 2304)`);
     expect(r.stderr).toMatch(/data: 10 training images/);
     expect(r.stderr).toContain('4 PublicTest images for validation');
-    expect(r.stderr).toContain('finished 1 epochs');
+    expect(r.stderr).toContain('finished 1 epoch');
   });
 });

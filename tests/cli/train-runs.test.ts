@@ -14,7 +14,7 @@ describe('fer train: runs, Ctrl-C, resume, divergence', () => {
   it('a run writes its folder and report; the same folder again without --resume is refused', async () => {
     const r = await firstRun;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('finished 1 epochs');
+    expect(r.stderr).toContain('finished 1 epoch');
     for (const f of ['checkpoint.safetensors', 'model.safetensors', 'best.safetensors', 'log.json', 'report.txt', 'curves.png']) {
       expect(existsSync(join(dir, f)), f).toBe(true);
     }
@@ -23,7 +23,7 @@ describe('fer train: runs, Ctrl-C, resume, divergence', () => {
     expect(lines(again.stderr)).toHaveLength(1);
     const done = await fer(['train', '--backend', 'cpu', '--resume', dir]);
     expect(done.code).toBe(0);
-    expect(done.stderr).toMatch(/already finished \(finished 1 epochs\); add --epochs N \(more than 1\) to continue/);
+    expect(done.stderr).toMatch(/already finished \(finished 1 epoch\); add --epochs N \(more than 1\) to continue/);
   });
 
   it('Ctrl-C after the first progress line saves a checkpoint and says how to resume; --resume finishes the run', async () => {
@@ -48,7 +48,7 @@ describe('fer train: runs, Ctrl-C, resume, divergence', () => {
     const resumed = await fer(['train', '--backend', 'cpu', '--resume', out]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`resuming ${out} at epoch 1, batch ${saved![1]}`);
-    expect(resumed.stderr).toContain('finished 1 epochs');
+    expect(resumed.stderr).toContain('finished 1 epoch');
     expect(JSON.parse(readFileSync(join(out, 'log.json'), 'utf8'))).toHaveLength(1);
     expect(existsSync(join(out, 'report.txt'))).toBe(true);
   });

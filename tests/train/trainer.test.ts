@@ -210,7 +210,7 @@ describe('trainer: schedule and early stopping in a run', () => {
     // lr 1e-6 barely moves the weights: the training loss does not improve by the 1e-4 margin for long.
     expect(s.state.log.every((rec) => rec.valLoss === null && rec.valAccuracy === null)).toBe(true);
     if (r.outcome === 'early-stopped') {
-      expect(r.message).toBe('early stopping: no better validation loss for 1 epochs');
+      expect(r.message).toBe('early stopping: no better validation loss for 1 epoch');
       expect(s.state.finished).toBe(true);
       expect(s.state.log.length).toBeLessThan(6);
     } else {
