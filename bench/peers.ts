@@ -45,7 +45,7 @@ const tfWebgpu = loaded.peers.some((p) => p.device === 'webgpu' && p.loaded);
 type Call = { call: () => void; dispose: () => void };
 interface Impl {
   name: string;
-  device: 'cpu' | 'webgpu';
+  device: BackendName;
   /** Sets the implementation up before its workloads run. */
   enter(): Promise<void>;
   sync(): Promise<void>;

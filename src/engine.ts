@@ -12,6 +12,7 @@
 import { defaultBackend, hasBackend, setDefaultBackend } from './backend/backends.ts';
 import { FerError } from './backend/errors.ts';
 import type { BackendName } from './backend/tensor.ts';
+import { initWasm } from './backend/wasm/backend.ts';
 import { initWebGpu, type WebGpuBackend } from './backend/webgpu/backend.ts';
 import { Optimizer } from './train/optimizer.ts';
 
@@ -24,6 +25,7 @@ export * from './backend/random.ts';
 export * from './backend/scope.ts';
 export * from './backend/tensor.ts';
 export { initWebGpu, type WebGpuBackend } from './backend/webgpu/backend.ts';
+export { initWasm, type WasmBackend } from './backend/wasm/backend.ts';
 export type { AdapterInfo } from './backend/webgpu/adapter.ts';
 
 // Ops: forward and backward, each on whichever backend its inputs live.
@@ -90,21 +92,36 @@ export interface ChosenBackend {
 }
 
 /**
- * Picks the backend new tensors and models go to, and makes it the default. 'auto' takes
- * WebGPU when an adapter opens (in Node through Dawn, the `webgpu` package), else the CPU.
- * Any other registered backend can be named.
+ * Picks the backend new tensors and models go to, and makes it the default. 'auto': WebGPU on
+ * a hardware adapter (in Node through Dawn, the `webgpu` package), else the WebAssembly SIMD
+ * kernels ('wasm'), else the TypeScript specification ('cpu'); `reason` says why. A named
+ * backend that cannot start is an error.
  */
 export async function useBackend(choice: BackendChoice = 'auto'): Promise<ChosenBackend> {
   if (typeof choice !== 'string') throw new FerError(`useBackend: expected a backend name, got ${typeof choice}`);
+  let why = '';
   if (choice === 'auto' || choice === 'webgpu') {
     try {
       const gpu = await initWebGpu();
-      setDefaultBackend('webgpu');
-      return { backend: 'webgpu', reason: `${gpu.info.name}${gpu.info.software ? ' (a software renderer)' : ''}`, gpu };
+      if (choice === 'webgpu' || !gpu.info.software) {
+        setDefaultBackend('webgpu');
+        return { backend: 'webgpu', reason: `${gpu.info.name}${gpu.info.software ? ' (a software renderer)' : ''}`, gpu };
+      }
+      why = `the only WebGPU adapter, ${gpu.info.name}, is a software renderer`;
     } catch (e) {
       if (choice === 'webgpu' || !(e instanceof FerError)) throw e;
+      why = `no WebGPU: ${e.message}`;
+    }
+  }
+  if (choice === 'auto' || choice === 'wasm') {
+    try {
+      const be = await initWasm();
+      setDefaultBackend('wasm');
+      return { backend: 'wasm', reason: [be.description, why].filter(Boolean).join('; '), gpu: null };
+    } catch (e) {
+      if (choice === 'wasm' || !(e instanceof FerError)) throw e;
       setDefaultBackend('cpu');
-      return { backend: 'cpu', reason: `no WebGPU: ${e.message}`, gpu: null };
+      return { backend: 'cpu', reason: `${why}; ${e.message}`, gpu: null };
     }
   }
   if (!hasBackend(choice)) throw new FerError(`useBackend: backend '${choice}' is not available here`);

@@ -46,14 +46,22 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? filesUnder(join(dir, n)) : [join(dir, n)]));
 }
 
+// The WebAssembly kernels, assembled now and carried as base64 by the browser build (Node
+// assembles them from the .wat text with wabt at load time).
+const { assembleKernels } = await import('../backend/wasm/module.ts');
+const b64 = (set: Record<string, Uint8Array>) => Object.fromEntries(Object.entries(set).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+const FER_WASM_BINARIES = JSON.stringify({ shared: b64(await assembleKernels(true)), unshared: b64(await assembleKernels(false)) });
+
 rmSync(DIST, { recursive: true, force: true });
 await build({
   ...COMMON,
   platform: 'browser',
+  define: { FER_WASM_BINARIES },
   entryPoints: { index: join(ROOT, 'src/index.ts'), engine: join(ROOT, 'src/engine.ts') },
   outdir: join(DIST, 'browser'),
-  // Dawn, for Node only, is imported through a variable and never bundled.
-  external: ['webgpu'],
+  // Dawn, for Node only, is imported through a variable and never bundled; wabt is never
+  // reached with the binaries above.
+  external: ['webgpu', 'wabt'],
   plugins: [noNodeBuiltins],
 });
 await build({

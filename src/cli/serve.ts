@@ -46,6 +46,10 @@ export async function startServer(opts: SiteOptions & { port?: number } = {}): P
     if (!entry) return send(res, 404, `not found: ${path}\n`);
     res.setHeader('content-type', entry.type);
     res.setHeader('cache-control', 'no-store');
+    // Cross-origin isolation: the page gets SharedArrayBuffer, so the WebAssembly kernels use a
+    // shared memory (threads need one); every file is served from here, so nothing breaks.
+    res.setHeader('cross-origin-opener-policy', 'same-origin');
+    res.setHeader('cross-origin-embedder-policy', 'require-corp');
     if ('text' in entry) {
       const body = Buffer.from(entry.text, 'utf8');
       res.setHeader('content-length', body.length);

@@ -7,7 +7,7 @@ import { FerError } from '../backend/errors.ts';
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
 const ENGINE = fileURLToPath(new URL('../engine.ts', import.meta.url));
 
-const COMMON: BuildOptions = {
+const BASE: BuildOptions = {
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -19,7 +19,8 @@ const COMMON: BuildOptions = {
   // Reached only under `process.versions.node` (Dawn and the SwiftShader probe in adapter.ts,
   // worker threads in gemm-threads.ts): never loaded by a browser.
   // Bare built-ins too: wabt's Emscripten loader require()s 'fs' and 'path' in its Node branch.
-  external: ['webgpu', 'node:*', ...builtinModules],
+  // wabt: the kernels come prebuilt (FER_WASM_BINARIES below), so its import is never reached.
+  external: ['webgpu', 'wabt', 'node:*', ...builtinModules],
   logLevel: 'silent',
 };
 
@@ -45,9 +46,20 @@ const pagesUseFerJs: Plugin = {
   },
 };
 
+/**
+ * The WebAssembly kernels, assembled here (shared and unshared memory) and carried in the
+ * bundles as base64, so a page loads neither wabt (690 kB) nor any file of its own for them.
+ */
+async function wasmBinaries(): Promise<string> {
+  const { assembleKernels } = await import('../backend/wasm/module.ts');
+  const b64 = (set: Record<string, Uint8Array>) => Object.fromEntries(Object.entries(set).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+  return JSON.stringify({ shared: b64(await assembleKernels(true)), unshared: b64(await assembleKernels(false)) });
+}
+
 /** The browser files: `fer.js` (the library: engine, WGSL, detector), `engine.js` (fer-webgpu/engine), and the page scripts. */
 export async function bundleWeb(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
+  const COMMON: BuildOptions = { ...BASE, define: { FER_WASM_BINARIES: await wasmBinaries() } };
   try {
     const lib = await build({ ...COMMON, entryPoints: [resolve(WEB, 'index.ts')], outfile: 'fer.js' });
     out.set('fer.js', lib.outputFiles![0].text);

@@ -59,7 +59,10 @@ function kernelSource(name: string): Promise<string> {
 function showKernels(info: LayerInfo): void {
   const tabs = $('kernel-tabs');
   const pre = $('kernel-source');
-  const onCpu = model.backend === 'cpu' ? ' On this page the CPU backend runs the TypeScript reference instead; this WGSL is what runs on WebGPU.' : '';
+  const onCpu =
+    model.backend === 'cpu' ? ' On this page the CPU backend runs the TypeScript reference instead; this WGSL is what runs on WebGPU.'
+    : model.backend === 'wasm' ? ' On this page the WebAssembly kernels (wasm/*.wat) run instead; this WGSL is what runs on WebGPU.'
+    : '';
   $('kernels-note').textContent = `${info.how}.${info.kernels.length > 0 ? onCpu : ''}`;
   tabs.replaceChildren();
   pre.replaceChildren();

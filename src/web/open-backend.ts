@@ -2,9 +2,10 @@ import '../backend/cpu.ts';
 import { FerError } from '../backend/errors.ts';
 import type { BackendName } from '../backend/tensor.ts';
 import { NO_ADAPTER } from '../backend/webgpu/adapter.ts';
+import { initWasm } from '../backend/wasm/backend.ts';
 import { initWebGpu, type WebGpuBackend } from '../backend/webgpu/backend.ts';
 
-export type BackendWish = 'auto' | 'webgpu' | 'cpu';
+export type BackendWish = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface OpenedBackend {
   backend: BackendName;
@@ -14,15 +15,17 @@ export interface OpenedBackend {
 }
 
 /**
- * The backend a page runs on. 'auto' takes WebGPU whenever the browser offers an adapter, even a
- * software one (unlike the CLI, which prefers its CPU backend to SwiftShader): in a page, showing
- * the WGSL kernels at work is the point, and the reason line says when the adapter is software.
+ * The backend a page runs on. 'auto': WebGPU on a hardware adapter, else the WebAssembly SIMD
+ * kernels, else the TypeScript specification ('cpu'), as the CLI chooses; a software adapter
+ * (SwiftShader) runs our kernels slower than WebAssembly, so 'webgpu' must be asked for by name
+ * there. `reason` says what runs and why.
  */
 export async function openBackend(wish: BackendWish = 'auto'): Promise<OpenedBackend> {
-  if (wish !== 'auto' && wish !== 'webgpu' && wish !== 'cpu') {
-    throw new FerError(`loadModel: backend must be 'auto', 'webgpu' or 'cpu', got ${JSON.stringify(wish)}`);
+  if (wish !== 'auto' && wish !== 'webgpu' && wish !== 'wasm' && wish !== 'cpu') {
+    throw new FerError(`loadModel: backend must be 'auto', 'webgpu', 'wasm' or 'cpu', got ${JSON.stringify(wish)}`);
   }
-  if (wish === 'cpu') return { backend: 'cpu', reason: 'the CPU backend was asked for', gpu: null };
+  if (wish === 'cpu') return { backend: 'cpu', reason: 'the TypeScript backend was asked for', gpu: null };
+  if (wish === 'wasm') return openWasm('the WebAssembly backend was asked for', true);
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   let why: string;
   // In Node, initWebGpu opens Dawn (the `webgpu` package) instead of navigator.gpu.
@@ -31,12 +34,26 @@ export async function openBackend(wish: BackendWish = 'auto'): Promise<OpenedBac
   else {
     try {
       const gpu = await initWebGpu();
-      return { backend: 'webgpu', reason: `${gpu.info.name}${gpu.info.software ? ' (a software renderer)' : ''}`, gpu };
+      if (wish === 'webgpu' || !gpu.info.software) {
+        return { backend: 'webgpu', reason: `${gpu.info.name}${gpu.info.software ? ' (a software renderer)' : ''}`, gpu };
+      }
+      why = `the only WebGPU adapter, ${gpu.info.name}, is a software renderer (?backend=webgpu uses it anyway)`;
     } catch (e) {
       if (!(e instanceof FerError)) throw e;
       why = e.message === NO_ADAPTER ? 'navigator.gpu.requestAdapter() found no adapter' : e.message;
     }
   }
   if (wish === 'webgpu') throw new FerError(`loadModel: backend 'webgpu' asked for, but ${why}`);
-  return { backend: 'cpu', reason: why, gpu: null };
+  return openWasm(why, false);
+}
+
+/** The WebAssembly backend, or (unless it was asked for by name) the TypeScript one with the reason. */
+async function openWasm(why: string, named: boolean): Promise<OpenedBackend> {
+  try {
+    const be = await initWasm();
+    return { backend: 'wasm', reason: `${be.description}; ${why}`, gpu: null };
+  } catch (e) {
+    if (named || !(e instanceof FerError)) throw e;
+    return { backend: 'cpu', reason: `${why}; ${e.message}`, gpu: null };
+  }
 }

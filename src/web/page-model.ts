@@ -2,10 +2,17 @@
 // caveat for a model not trained on FER2013, and a clear message when loading fails.
 import { loadModel, type BackendWish, type FerModel } from './index.ts';
 
-/** ?backend=cpu|webgpu|auto in the page's URL picks the backend; default auto. */
+/** What the badge calls each backend, and its tooltip. */
+const BADGE: { readonly [B in FerModel['backend']]: { name: string; title: string } } = {
+  webgpu: { name: 'WebGPU', title: 'the WGSL kernels run on this adapter' },
+  wasm: { name: 'WebAssembly', title: 'the WebAssembly SIMD kernels (wasm/*.wat) run on this thread' },
+  cpu: { name: 'CPU', title: 'the TypeScript reference kernels run on this thread' },
+};
+
+/** ?backend=cpu|wasm|webgpu|auto in the page's URL picks the backend; default auto. */
 function wishFromUrl(): BackendWish {
   const b = new URLSearchParams(location.search).get('backend');
-  return b === 'cpu' || b === 'webgpu' ? b : 'auto';
+  return b === 'cpu' || b === 'wasm' || b === 'webgpu' ? b : 'auto';
 }
 
 function el(id: string): HTMLElement {
@@ -25,10 +32,10 @@ export async function loadPageModel(): Promise<FerModel | null> {
     badge.dataset.backend = model.backend;
     badge.className = `backend ${model.backend}`;
     badge.replaceChildren(
-      Object.assign(document.createElement('strong'), { textContent: model.backend === 'webgpu' ? 'WebGPU' : 'CPU' }),
+      Object.assign(document.createElement('strong'), { textContent: BADGE[model.backend].name }),
       document.createTextNode(model.backend === 'webgpu' ? ` on ${model.backendReason}` : ` — ${model.backendReason}`),
     );
-    badge.title = model.backend === 'webgpu' ? 'the WGSL kernels run on this adapter' : 'the TypeScript reference kernels run on this thread';
+    badge.title = BADGE[model.backend].title;
     if (model.warning) {
       caveat.hidden = false;
       caveat.replaceChildren(Object.assign(document.createElement('strong'), { textContent: 'Not a FER2013 model. ' }), document.createTextNode(model.warning));

@@ -75,9 +75,9 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('demo page, astron
     writeFileSync(artifact('web-timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
   });
 
-  it('on WebGPU: one face, the probabilities of fer predict --json, and the page says webgpu', async () => {
+  it('on WebGPU (asked for: the only adapter here is software): one face, the probabilities of fer predict --json, and the page says webgpu', async () => {
     const { page, errors } = await openPage(browser, { webgpu: true });
-    const got = await classifyAstronaut(page, server.url);
+    const got = await classifyAstronaut(page, `${server.url}?backend=webgpu`);
     expect(got.backend).toBe('webgpu');
     expect(got.badge).toMatch(/^WebGPU on \S/);
     console.log(`[web] WebGPU adapter reported by the page: ${got.badge.replace(/^WebGPU on /, '')}`);
@@ -92,11 +92,35 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('demo page, astron
     await page.close();
   });
 
-  it('without navigator.gpu: the CPU path, the same probabilities, and the page says cpu and why', async () => {
+  it('without navigator.gpu: the WebAssembly kernels (the page is cross-origin isolated: shared memory), the same probabilities, and the page says why', async () => {
     const { page, errors } = await openPage(browser, { webgpu: false });
     const got = await classifyAstronaut(page, server.url);
+    expect(got.backend).toBe('wasm');
+    expect(got.badge).toBe('WebAssembly — WebAssembly SIMD, 1 thread (threads run in Node only); navigator.gpu is not available');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expectSameFace(got.faces, cli.faces);
+    timings.wasmDetectMs = Number(await page.getAttribute('#timing', 'data-detect-ms'));
+    await page.screenshot({ path: artifact('demo-wasm.png') });
+    timings.wasmPerFaceMs = await warmClassifyMs(page);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('with a software adapter and no choice made: WebAssembly, saying why the adapter was passed over', async () => {
+    const { page, errors } = await openPage(browser, { webgpu: true });
+    const got = await classifyAstronaut(page, server.url);
+    expect(got.backend).toBe('wasm');
+    expect(got.badge).toMatch(/^WebAssembly — WebAssembly SIMD, 1 thread .*; the only WebGPU adapter, .* is a software renderer \(\?backend=webgpu uses it anyway\)$/);
+    expectSameFace(got.faces, cli.faces);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('?backend=cpu: the TypeScript path, the same probabilities, and the page says cpu and why', async () => {
+    const { page, errors } = await openPage(browser, { webgpu: false });
+    const got = await classifyAstronaut(page, `${server.url}?backend=cpu`);
     expect(got.backend).toBe('cpu');
-    expect(got.badge).toBe('CPU — navigator.gpu is not available');
+    expect(got.badge).toBe('CPU — the TypeScript backend was asked for');
     expectSameFace(got.faces, cli.faces);
     timings.cpuDetectMs = Number(await page.getAttribute('#timing', 'data-detect-ms'));
     await page.screenshot({ path: artifact('demo-cpu.png') });
@@ -138,7 +162,7 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('demo page, astron
       await page.waitForTimeout(300);
       expect(await frame()).not.toBe(a);
       expect(Number(await page.getAttribute('#timing', 'data-detect-ms'))).toBeGreaterThan(0);
-      expect(await page.textContent('#timing')).toContain('model in a worker on cpu');
+      expect(await page.textContent('#timing')).toContain('model in a worker on wasm');
       await page.screenshot({ path: artifact('demo-webcam.png') });
       await page.click('#webcam');
       expect(await page.textContent('#webcam')).toBe('Start webcam');
@@ -185,7 +209,7 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('demo page, astron
     expect(messages.missing).toBe('FerError: loadModel: the model /missing.safetensors answered 404 Not Found');
     expect(messages.notModel).toMatch(/^FerError: \/cascade\.xml: /);
     expect(messages.badSource).toBe('FerError: loadModel: source must be a URL, an ArrayBuffer or a Uint8Array, got Number');
-    expect(messages.badBackend).toBe(`FerError: loadModel: backend must be 'auto', 'webgpu' or 'cpu', got "tpu"`);
+    expect(messages.badBackend).toBe(`FerError: loadModel: backend must be 'auto', 'webgpu', 'wasm' or 'cpu', got "tpu"`);
     expect(messages.noGpu).toBe("FerError: loadModel: backend 'webgpu' asked for, but navigator.gpu is not available");
     expect(messages.missingCascade).toBe('FerError: loadModel: the face cascade /nope.xml answered 404 Not Found');
     expect(messages.unloadedImage).toBe('FerError: predict: the HTMLImageElement has no pixels yet (0×0); wait until it has loaded');

@@ -34,11 +34,11 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('kernel explorer',
 
   it("opens the demo's face, and a conv layer shows filters, feature maps, its WGSL and a timing", async () => {
     const { page, errors } = await openPage(browser, { webgpu: true });
-    await page.goto(server.url);
+    await page.goto(`${server.url}?backend=webgpu`);
     await page.waitForFunction(() => !(document.getElementById('file') as HTMLInputElement).disabled);
     await page.setInputFiles('#file', ASTRONAUT);
     await page.waitForSelector('#stage[data-results="1"]', { timeout: 60_000 });
-    await page.click('nav a[href="explorer.html"]');
+    await page.click('nav a[href^="explorer.html"]');
     await page.waitForSelector('#timing[data-median-ms]', { timeout: 60_000 });
     expect(await page.textContent('#face-source')).toMatch(/first face in the demo's photo \(astronaut\.png\)/);
     expect(await page.getAttribute('#backend', 'data-backend')).toBe('webgpu');
@@ -107,10 +107,10 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('kernel explorer',
     const want = await model.layers[0].forward(tensor(input, [1, 1, 48, 48], 'cpu'), { training: false }).read();
 
     const { page } = await openPage(browser, { webgpu: true });
-    await page.goto(`${server.url}explorer.html`);
+    await page.goto(`${server.url}explorer.html?backend=webgpu`);
     await exposeFer(page);
     const got = await page.evaluate(async (b64) => {
-      const m = await fer.loadModel('/model.safetensors');
+      const m = await fer.loadModel('/model.safetensors', { backend: 'webgpu' });
       const png = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const crop = m.faceCrop(await fer.decodeImageFile(new Blob([png], { type: 'image/png' })));
       const act = await m.activation(crop.input, 0);

@@ -26,6 +26,8 @@ export class WasmStorage implements Storage {
 
   get data(): Float32Array {
     if (!this.#data) throw new FerError('wasm storage used after release');
+    // An unshared memory replaces its buffer when it grows: remake the view then.
+    if (this.#data.buffer !== this.owner.heap.memory.buffer) this.#data = this.owner.heap.f32(this.address, this.length);
     return this.#data;
   }
 
@@ -49,8 +51,8 @@ export class WasmBackend implements Backend {
   /** One line for the user: SIMD, thread count, and why not more. */
   readonly description: string;
 
-  constructor(modules: WebAssembly.Module[], threads: number, note: string) {
-    this.heap = new WasmHeap();
+  constructor(modules: WebAssembly.Module[], threads: number, note: string, shared = true) {
+    this.heap = new WasmHeap(shared);
     this.kernels = instantiate(modules, this.heap.memory);
     this.threads = threads > 1 ? WasmThreads.create(threads, modules, this.heap.memory) : null;
     this.description = `WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}${note ? ` (${note})` : ''}`;
@@ -98,12 +100,15 @@ export function initWasm(opts: { threads?: number } = {}): Promise<WasmBackend> 
   starting ??= (async () => {
     const why = wasmUnsupportedReason();
     if (why) throw new FerError(`wasm backend unavailable: ${why}`);
-    const modules = await compileKernels();
-    const canThread = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
-    const wanted = opts.threads ?? WasmThreads.count();
-    const threads = canThread ? wanted : 1;
-    const note = canThread ? '' : 'no worker threads in this environment';
-    instance = new WasmBackend(modules, threads, note);
+    const shared = typeof SharedArrayBuffer !== 'undefined';
+    const modules = await compileKernels(shared);
+    // Worker threads block in Atomics.wait, which a page's main thread may not do: threads in
+    // Node; one thread in a browser (and without shared memory anywhere).
+    const node = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+    const canThread = node && shared;
+    const threads = canThread ? (opts.threads ?? WasmThreads.count()) : 1;
+    const note = canThread ? '' : !shared ? 'no SharedArrayBuffer: the page is not cross-origin isolated' : 'threads run in Node only';
+    instance = new WasmBackend(modules, threads, note, shared);
     registerBackend(instance);
     return instance;
   })();

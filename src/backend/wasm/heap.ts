@@ -18,8 +18,12 @@ export class WasmHeap {
   /** Bytes handed out and not freed, for tests and error messages. */
   inUse = 0;
 
-  constructor(initialPages = 256) {
-    this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+  /** Shared memory never detaches its buffer on growth; an unshared one does (views must be remade). */
+  readonly shared: boolean;
+
+  constructor(shared = true, initialPages = 256) {
+    this.shared = shared;
+    this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared });
   }
 
   /** A block of at least `bytes` (rounded up to 64), its byte address. */

@@ -28,7 +28,7 @@ export interface WasmKernels {
 
 export const WAT_SOURCES: Readonly<Record<string, string>> = { 'gemm.wat': gemmWat, 'pack.wat': packWat, 'conv.wat': convWat, 'elementwise.wat': elementwiseWat };
 
-/** A module with one SIMD instruction: does this engine run WebAssembly SIMD (and shared memory)? */
+/** A module with one SIMD instruction: does this engine run WebAssembly SIMD? */
 const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
@@ -41,34 +41,61 @@ export function wasmUnsupportedReason(): string | null {
   } catch {
     return 'this JavaScript engine has no WebAssembly SIMD (f32x4)';
   }
-  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is unavailable (a page must be cross-origin isolated: COOP/COEP headers)';
   return null;
 }
 
-let compiled: Promise<WebAssembly.Module[]> | null = null;
+/**
+ * The kernels import a shared memory (threads need one). Where SharedArrayBuffer is missing (a
+ * page that is not cross-origin isolated) the same text with an unshared memory runs on one thread.
+ */
+function variant(text: string, shared: boolean): string {
+  return shared ? text : text.replace('(memory 1 65536 shared)', '(memory 1 65536)');
+}
 
-/** Assembles and compiles the kernel modules once per process (the same Module objects go to every worker). */
-export function compileKernels(): Promise<WebAssembly.Module[]> {
-  compiled ??= (async () => {
-    const { default: initWabt } = await import('wabt');
-    const wabt = await initWabt();
-    const modules: WebAssembly.Module[] = [];
-    for (const [name, text] of Object.entries(WAT_SOURCES)) {
-      let bytes: Uint8Array;
-      try {
-        const features = { simd: true, threads: true };
-        const parsed = wabt.parseWat(name, text, features);
-        (parsed.validate as (f: typeof features) => void)(features);
-        bytes = parsed.toBinary({}).buffer;
-        parsed.destroy();
-      } catch (e) {
-        throw new FerError(`wasm: cannot assemble ${name}: ${(e as Error).message.replace(/\s+/g, ' ')}`);
-      }
-      modules.push(await WebAssembly.compile(bytes as BufferSource));
+/** Assembles every kernel file with wabt: name → WebAssembly binary. */
+export async function assembleKernels(shared: boolean): Promise<Record<string, Uint8Array>> {
+  const { default: initWabt } = await import('wabt');
+  const wabt = await initWabt();
+  const out: Record<string, Uint8Array> = {};
+  for (const [name, text] of Object.entries(WAT_SOURCES)) {
+    try {
+      const features = { simd: true, threads: true };
+      const parsed = wabt.parseWat(name, variant(text, shared), features);
+      (parsed.validate as (f: typeof features) => void)(features);
+      out[name] = parsed.toBinary({}).buffer;
+      parsed.destroy();
+    } catch (e) {
+      throw new FerError(`wasm: cannot assemble ${name}: ${(e as Error).message.replace(/\s+/g, ' ')}`);
     }
-    return modules;
-  })();
-  return compiled;
+  }
+  return out;
+}
+
+/**
+ * Browser bundles (src/cli/web-bundle.ts) carry the binaries, assembled when the bundle was
+ * built (base64, shared and unshared), so a page needs neither wabt nor anything fetched.
+ */
+declare const FER_WASM_BINARIES: { shared: Record<string, string>; unshared: Record<string, string> } | undefined;
+
+function prebuilt(shared: boolean): Record<string, Uint8Array> | null {
+  if (typeof FER_WASM_BINARIES === 'undefined') return null;
+  const set = shared ? FER_WASM_BINARIES.shared : FER_WASM_BINARIES.unshared;
+  return Object.fromEntries(Object.entries(set).map(([name, b64]) => [name, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]));
+}
+
+const compiled = new Map<boolean, Promise<WebAssembly.Module[]>>();
+
+/** Assembles (or decodes) and compiles the kernel modules once per process; the same Module objects go to every worker. */
+export function compileKernels(shared = true): Promise<WebAssembly.Module[]> {
+  let p = compiled.get(shared);
+  if (!p) {
+    p = (async () => {
+      const binaries = prebuilt(shared) ?? (await assembleKernels(shared));
+      return Promise.all(Object.values(binaries).map((bytes) => WebAssembly.compile(bytes as BufferSource)));
+    })();
+    compiled.set(shared, p);
+  }
+  return p;
 }
 
 /** Instantiates the modules on one shared memory and merges their exports. */
