@@ -12,7 +12,8 @@ import { convBackwardFilterJob, convForwardJob } from '../backend/wasm/gemm-jobs
 import { gpuOf } from '../backend/webgpu/backend.ts';
 import { packParams, u32 } from '../backend/webgpu/kernel.ts';
 import { checkEpilogue, epilogueFlags, type Epilogue, type EpilogueRef } from './epilogue.ts';
-import { gemmCpu, gemmGrid, gemmKernel, gemmTiles } from './gemm.ts';
+import { convKernel, runConvDirect, runConvFilterDirect } from './conv2d-webgpu.ts';
+import { gemmCpu, gemmGrid, gemmKernel } from './gemm.ts';
 
 // 2-D convolution (cross-correlation, as PyTorch and Keras compute it) in NCHW with weights
 // [K,C,R,S]: y[n,k,oh,ow] = bias[k] + Σ_{c,r,s} w[k,c,r,s] · x[n, c, oh·stride + r − padTop, ow·stride + s − padLeft],
@@ -243,7 +244,9 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dFo
 
 function conv2dGpu(g: Conv2dGeometry, x: Tensor, w: Tensor, bias: Tensor | null, scale: Tensor | null, shift: Tensor | null, y: Tensor, opts: Conv2dForwardOptions): void {
   const gpu = gpuOf(x);
-  const tiles = gemmTiles(gpu);
+  const choice = convKernel(gpu, 'forward', g);
+  if (choice.family === 'direct') return runConvDirect(gpu, g, choice.TM, true, x, w, bias, scale, shift, y, opts);
+  const tiles = choice.tiles;
   const kernel = gemmKernel('conv2d.forward', conv2dWgsl, tiles, ['read', 'read', 'read', 'read', 'read', 'write']);
   const none = gpu.placeholder;
   gpu.run(kernel, [x, w, bias ?? none, scale ?? none, shift ?? none, y], params(g, { hasBias: bias !== null, e: opts }), gemmGrid(g.K, g.N * g.OH * g.OW, tiles));
@@ -265,7 +268,9 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: 
     wasm: () => (g.stride === 1 ? conv2dBackwardInputWasm(g, dy, w, dx) : spec()),
     webgpu: () => {
       const gpu = gpuOf(dy);
-      const tiles = gemmTiles(gpu);
+      const choice = convKernel(gpu, 'backward-input', g);
+      if (choice.family === 'direct') return runConvDirect(gpu, g, choice.TM, false, dy, w, null, null, null, dx);
+      const tiles = choice.tiles;
       const kernel = gemmKernel('conv2d.backwardInput', backwardInputWgsl, tiles, ['read', 'read', 'write']);
       gpu.run(kernel, [dy, w, dx], params(g), gemmGrid(g.C, g.N * g.H * g.W, tiles));
     },
@@ -312,7 +317,9 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, wShape: Shape, opts:
     wasm: () => convBackwardFilterJob(wasmOf(x), g, g.K, addressOf(x), addressOf(dy), cpuData(dw)),
     webgpu: () => {
       const gpu = gpuOf(x);
-      const tiles = gemmTiles(gpu);
+      const choice = convKernel(gpu, 'backward-filter', g);
+      if (choice.family === 'direct') return runConvFilterDirect(gpu, g, choice.TM, x, dy, dw);
+      const tiles = choice.tiles;
       const kernel = gemmKernel('conv2d.backwardFilter', backwardFilterWgsl, tiles, ['read', 'read', 'write']);
       gpu.run(kernel, [x, dy, dw], params(g), gemmGrid(g.K, g.C * g.R * g.S, tiles));
     },

@@ -165,6 +165,11 @@ export function setGemmTiles(tiles: GemmTiles | null): void {
   forced = tiles;
 }
 
+/** The tiles pinned by setGemmTiles, or null (the convolutions then run the GEMM core with them). */
+export function pinnedGemmTiles(): GemmTiles | null {
+  return forced;
+}
+
 /**
  * Software adapters get register tiles: their workgroup barriers cost more than the loads saved.
  * Which register block depends on the operands: where loadB gathers (the convolutions' image

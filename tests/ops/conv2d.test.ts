@@ -15,6 +15,7 @@ import {
   type Conv2dOptions,
 } from '../../src/ops/conv2d.ts';
 import { REGISTER_TALL_TILES, REGISTER_TILES, setGemmTiles, SHARED_TILES } from '../../src/ops/gemm.ts';
+import { choiceLabel, convKernel, setConvKernel } from '../../src/ops/conv2d-webgpu.ts';
 import { relu } from '../../src/ops/relu.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
 import { gpu } from '../support/gpu.ts';
@@ -191,6 +192,65 @@ describe('conv2d: WebGPU against the CPU reference', () => {
       });
     });
   }
+});
+
+describe('conv2d: the direct kernels (conv2d_direct.wgsl, conv2d_filter_direct.wgsl) against the CPU reference', () => {
+  // Every case: channels past a block of 8 (K = 17) and fewer than 4 (clamped rows), widths not
+  // a multiple of 4 (clamped pixels), R ≠ S, strides 2 and 3 (the input gradient then takes the
+  // GEMM core), 3-wide rows at stride 1 (the unrolled row) and not.
+  for (const TM of [4, 8] as const) {
+    CASES.forEach((c, i) => {
+      it.skipIf(!gpu)(`direct ${TM}×4 ${describeCase(c)}: forward (with epilogue), backward input, backward filter`, async () => {
+        setConvKernel({ family: 'direct', TM });
+        try {
+          const { g, opts, xShape, wShape, yShape } = setup(c);
+          const size = (s: number[]) => s.reduce((a, b) => a * b);
+          const x = randomArray(size(xShape));
+          const w = randomArray(size(wShape));
+          const bias = i % 2 === 0 ? randomArray(g.K) : null;
+          const scale = i % 3 === 0 ? randomArray(g.K, -2, 2) : null;
+          const shift = scale ? randomArray(g.K) : null;
+          const dy = randomArray(size(yShape));
+          const on = (be: 'cpu' | 'webgpu') => ({
+            x: tensor(x, xShape, be),
+            w: tensor(w, wShape, be),
+            bias: bias ? tensor(bias, [g.K], be) : null,
+            scale: scale ? tensor(scale, [g.K], be) : null,
+            shift: shift ? tensor(shift, [g.K], be) : null,
+            dy: tensor(dy, yShape, be),
+          });
+          const cpu = on('cpu');
+          const dev = on('webgpu');
+          const fwd = (t: typeof cpu) => conv2d(t.x, t.w, t.bias, { ...opts, relu: i % 2 === 1, scale: t.scale, shift: t.shift }).read();
+          expectClose(await fwd(dev), await fwd(cpu), GPU_TOLERANCE, 'forward');
+          const dx = await conv2dBackwardInput(dev.dy, dev.w, xShape, opts).read();
+          expectClose(dx, await conv2dBackwardInput(cpu.dy, cpu.w, xShape, opts).read(), GPU_TOLERANCE, 'backward input');
+          const dw = await conv2dBackwardFilter(dev.x, dev.dy, wShape, opts).read();
+          expectClose(dw, await conv2dBackwardFilter(cpu.x, cpu.dy, wShape, opts).read(), GPU_TOLERANCE, 'backward filter');
+          expect(choiceLabel(convKernel(gpu!, 'forward', setup(c).g))).toBe(`direct ${TM}×4`);
+        } finally {
+          setConvKernel(null);
+        }
+      });
+    });
+  }
+
+  it.skipIf(!gpu)('a software adapter runs the direct 8×4 kernels by default; pinned GEMM tiles run the GEMM core', () => {
+    const { g } = setup(CASES[0]);
+    const strided = setup(CASES[1]).g;
+    if (gpu!.info.software && !process.env.FER_CONV) {
+      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('direct 8×4');
+      expect(choiceLabel(convKernel(gpu!, 'backward-filter', strided))).toBe('direct 8×4');
+      // The input gradient of a strided convolution is not a forward convolution: the GEMM core.
+      expect(convKernel(gpu!, 'backward-input', strided).family).toBe('gemm');
+    }
+    setGemmTiles(SHARED_TILES);
+    try {
+      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('gemm shared');
+    } finally {
+      setGemmTiles(null);
+    }
+  });
 });
 
 // ---- the fused epilogue: y = relu(conv + bias)·scale[k] + shift[k] in the forward's store step ----

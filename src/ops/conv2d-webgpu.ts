@@ -1,0 +1,132 @@
+import directWgsl from '../../shaders/conv2d_direct.wgsl';
+import filterDirectWgsl from '../../shaders/conv2d_filter_direct.wgsl';
+import type { Tensor } from '../backend/tensor.ts';
+import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
+import { i32, packParams, u32, withConstants, type Kernel } from '../backend/webgpu/kernel.ts';
+import type { Conv2dGeometry } from './conv2d.ts';
+import { epilogueFlags, type Epilogue } from './epilogue.ts';
+import { gemmTiles, pinnedGemmTiles, tilesKey, type GemmTiles } from './gemm.ts';
+
+// The WebGPU side of the three convolution passes: which kernel runs each pass at each shape on
+// each adapter. Two families:
+//   'direct' (shaders/conv2d_direct.wgsl, conv2d_filter_direct.wgsl): each invocation decodes its
+//     outputs once and steps the taps with running offsets; TM = 4 or 8 output channels by 4
+//     pixels (or 4 weights) per invocation; no workgroup memory.
+//   'gemm' (shaders/conv2d*.wgsl on the GEMM core, gemm.wgsl): the implicit GEMM whose loadB
+//     decodes every element; its 'shared' tiles stage operands in workgroup memory.
+// The choice is per adapter: a table for adapters we measured (SwiftShader: bench/NOTES.md), and
+// for any other adapter `autotuneConv`, which times the candidates at the layer's own shape once
+// and caches the fastest per adapter and shape.
+
+export type ConvPass = 'forward' | 'backward-input' | 'backward-filter';
+
+export type ConvKernelChoice = { family: 'direct'; TM: 4 | 8 } | { family: 'gemm'; tiles: GemmTiles };
+
+/** The workgroup of the direct kernels: 64 invocations, 16 along the pixels (or weights), 4 along the channels. */
+const WG = { WG_N: 16, WG_M: 4 };
+
+export function choiceLabel(c: ConvKernelChoice): string {
+  return c.family === 'direct' ? `direct ${c.TM}×4` : c.tiles.variant === 'shared' ? 'gemm shared' : `gemm registers ${c.tiles.TM}×${c.tiles.TN}`;
+}
+
+function choiceKey(c: ConvKernelChoice): string {
+  return c.family === 'direct' ? `direct:${c.TM}` : `gemm:${tilesKey(c.tiles)}`;
+}
+
+/** Whether the direct kernels compute this pass (the input gradient only at stride 1: it is then a forward convolution). */
+export function directApplies(pass: ConvPass, g: Conv2dGeometry): boolean {
+  return pass !== 'backward-input' || g.stride === 1;
+}
+
+let forced: ConvKernelChoice | null = null;
+
+/** Pins every convolution pass to one kernel (tests and benchmarks); null restores the per-adapter choice. A direct choice is ignored where it does not apply. */
+export function setConvKernel(choice: ConvKernelChoice | null): void {
+  forced = choice;
+}
+
+const tuned = new Map<string, ConvKernelChoice>();
+
+function shapeKey(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry): string {
+  const { N, C, H, W, K, R, S, stride, padTop, padLeft } = g;
+  return `${gpu.info.name}|${pass}|${[N, C, H, W, K, R, S, stride, padTop, padLeft].join(',')}`;
+}
+
+/**
+ * The kernel a pass runs. Order: a pinned choice; pinned GEMM tiles (setGemmTiles: the GEMM core
+ * with them); FER_CONV=direct|gemm; the autotuned choice for
+ * this adapter and shape; the table: software adapters run the direct kernels with TM = 8
+ * (measured on SwiftShader, bench/NOTES.md), other adapters the GEMM core's per-adapter tiles
+ * until `autotuneConv` has measured the shape.
+ */
+export function convKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry): ConvKernelChoice {
+  const gemm: ConvKernelChoice = { family: 'gemm', tiles: gemmTiles(gpu) };
+  const ok = (c: ConvKernelChoice): ConvKernelChoice => (c.family === 'direct' && !directApplies(pass, g) ? gemm : c);
+  if (forced) return ok(forced);
+  if (pinnedGemmTiles()) return gemm;
+  const env = typeof process !== 'undefined' ? process.env?.FER_CONV : undefined;
+  if (env === 'direct') return ok({ family: 'direct', TM: 8 });
+  if (env === 'gemm') return gemm;
+  const t = tuned.get(shapeKey(gpu, pass, g));
+  if (t) return t;
+  return gpu.info.software ? ok({ family: 'direct', TM: 8 }) : gemm;
+}
+
+/** The candidates autotuning times for a pass: both direct blocks (where they apply) and the GEMM core's register and shared tiles. */
+export function convCandidates(pass: ConvPass, g: Conv2dGeometry, gemmCandidates: readonly GemmTiles[]): ConvKernelChoice[] {
+  const direct: ConvKernelChoice[] = directApplies(pass, g) ? [{ family: 'direct', TM: 4 }, { family: 'direct', TM: 8 }] : [];
+  return [...direct, ...gemmCandidates.map((tiles): ConvKernelChoice => ({ family: 'gemm', tiles }))];
+}
+
+/** Records the autotuned choice for a pass at a shape (conv2d-tune.ts measures it). */
+export function rememberConvKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry, c: ConvKernelChoice): void {
+  tuned.set(shapeKey(gpu, pass, g), c);
+}
+
+export function forgetTunedConvKernels(): void {
+  tuned.clear();
+}
+
+// ---- the direct kernels ----
+
+function directKernel(name: string, code: string, entry: string, TM: number, bindings: Kernel['bindings'], extra: Record<string, boolean> = {}): Kernel {
+  return { key: `${name}|TM${TM}|${JSON.stringify(extra)}`, code: withConstants(code, { TM, ...WG, ...extra }), entry, bindings };
+}
+
+/**
+ * Forward pass (forward = true: src = x, the epilogue applies) or, at stride 1, the input
+ * gradient (src = dy, the filters read turned 180° with their channel axes swapped).
+ */
+export function runConvDirect(
+  gpu: WebGpuBackend, g: Conv2dGeometry, TM: 4 | 8, forward: boolean,
+  src: Tensor, w: Tensor, bias: Tensor | null, scale: Tensor | null, shift: Tensor | null, out: Tensor, e: Epilogue = {},
+): void {
+  const { N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft } = g;
+  const RS = R * S;
+  const geo = forward
+    ? [N, C, H, W, K, OH, OW, R, S, stride, padTop, padLeft]
+    : [N, K, OH, OW, C, H, W, R, S, 1, R - 1 - padTop, S - 1 - padLeft];
+  const weights = forward ? { w0: 0, wsM: C * RS, wsC: RS, wsR: S, wsS: 1 } : { w0: RS - 1, wsM: RS, wsC: C * RS, wsR: -S, wsS: -1 };
+  const flags = forward ? epilogueFlags(bias !== null, e) : [0, 0, 0];
+  const params = packParams([
+    ...geo.map(u32), u32(weights.w0), u32(weights.wsM), i32(weights.wsC), i32(weights.wsR), i32(weights.wsS), ...flags.map(u32),
+  ]);
+  const M = forward ? K : C;
+  const [oh, ow] = forward ? [OH, OW] : [H, W];
+  // Rows of 3 taps at stride 1 (every 3×3 layer of our models) take the unrolled row.
+  const ROW3 = S === 3 && (forward ? stride : 1) === 1;
+  const kernel = directKernel('conv2d.direct', directWgsl, 'conv_direct', TM, ['read', 'read', 'read', 'read', 'read', 'write'], { ROW3 });
+  const none = gpu.placeholder;
+  const grid: [number, number, number] = [Math.ceil((N * oh * Math.ceil(ow / 4)) / WG.WG_N), Math.ceil(M / (TM * WG.WG_M)), 1];
+  gpu.run(kernel, [src, w, bias ?? none, scale ?? none, shift ?? none, out], params, grid);
+}
+
+export function runConvFilterDirect(gpu: WebGpuBackend, g: Conv2dGeometry, TM: 4 | 8, x: Tensor, dy: Tensor, dw: Tensor): void {
+  const { N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft } = g;
+  const params = packParams([N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft].map(u32));
+  const kernel = directKernel('conv2d.filterDirect', filterDirectWgsl, 'conv_filter_direct', TM, ['read', 'read', 'write']);
+  const grid: [number, number, number] = [Math.ceil(Math.ceil((C * R * S) / 4) / WG.WG_N), Math.ceil(K / (TM * WG.WG_M)), 1];
+  gpu.run(kernel, [x, dy, dw], params, grid);
+}
+
+export { choiceKey };
