@@ -37,6 +37,34 @@ function centred(c: Canvas, x: number, y: number, s: string, color: Color, scale
   c.text(x - textWidth(s, scale) / 2, y, s, color, scale);
 }
 
+/**
+ * Where the legend box goes: the corner of the plot (top right first, then top left, bottom
+ * right, bottom left) that covers the fewest plotted points, so it never hides the last epoch's
+ * value when the curves end in the top right (a rising accuracy).
+ */
+export function legendCorner(
+  plot: { left: number; right: number; top: number; bottom: number },
+  box: { width: number; height: number },
+  points: readonly (readonly [number, number])[],
+): { x: number; y: number } {
+  const m = 6;
+  const corners = [
+    { x: plot.right - box.width - m, y: plot.top + m },
+    { x: plot.left + m + 4, y: plot.top + m },
+    { x: plot.right - box.width - m, y: plot.bottom - box.height - m },
+    { x: plot.left + m + 4, y: plot.bottom - box.height - m },
+  ];
+  const covered = (c: { x: number; y: number }) =>
+    points.filter(([x, y]) => x >= c.x - 4 && x <= c.x + box.width + 4 && y >= c.y - 4 && y <= c.y + box.height + 4).length;
+  let best = corners[0];
+  let fewest = covered(best);
+  for (const c of corners.slice(1)) {
+    const n = covered(c);
+    if (n < fewest) [best, fewest] = [c, n];
+  }
+  return best;
+}
+
 export function lineChart(series: Series[], opts: LineChartOptions): Image {
   const { title, xLabel, yLabel, width = 720, height = 420 } = opts;
   const finite = series.flatMap((s) => s.values.filter(Number.isFinite));
@@ -77,6 +105,8 @@ export function lineChart(series: Series[], opts: LineChartOptions): Image {
   c.fillRect(left, bottom, right - left + 1, 1, AXIS);
   centred(c, (left + right) / 2, height - 18, xLabel, MUTED);
 
+  // Every point the curves pass through (segments sampled every 4 pixels), for the legend.
+  const drawn: [number, number][] = [];
   for (const s of series) {
     let prev: [number, number] | null = null;
     for (const [i, v] of s.values.entries()) {
@@ -86,17 +116,19 @@ export function lineChart(series: Series[], opts: LineChartOptions): Image {
       }
       const p: [number, number] = [px(i + 1), py(v)];
       if (prev) c.line(prev[0], prev[1], p[0], p[1], s.color, 2);
+      const steps = prev ? Math.ceil(Math.hypot(p[0] - prev[0], p[1] - prev[1]) / 4) : 0;
+      for (let k = 1; k <= steps; k++) drawn.push([prev![0] + ((p[0] - prev![0]) * k) / steps, prev![1] + ((p[1] - prev![1]) * k) / steps]);
+      drawn.push(p);
       prev = p;
     }
     if (epochs <= 40) s.values.forEach((v, i) => Number.isFinite(v) && c.dot(px(i + 1), py(v), 2.5, s.color));
   }
 
-  // Legend, top right inside the plot, on a translucent panel so curves stay visible beneath.
+  // Legend inside the plot, in the corner the curves leave most free, on a translucent panel.
   const rowH = 14;
   const legendW = 38 + Math.max(...series.map((s) => textWidth(s.name)));
   const legendH = 8 + rowH * series.length;
-  const lx = right - legendW - 6;
-  const ly = top + 6;
+  const { x: lx, y: ly } = legendCorner({ left, right, top, bottom }, { width: legendW, height: legendH }, drawn);
   c.fillRect(lx, ly, legendW, legendH, [255, 255, 255, 225]);
   c.strokeRect(lx, ly, legendW, legendH, [200, 200, 200]);
   series.forEach((s, i) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FerError } from '../../src/backend/errors.ts';
 import { Canvas, textHeight, textWidth, type Color } from '../../src/image/canvas.ts';
-import { blues, heatmap, lineChart } from '../../src/image/charts.ts';
+import { blues, heatmap, legendCorner, lineChart } from '../../src/image/charts.ts';
 import { encodePng } from '../../src/image/decode.ts';
 import { glyphRows, GLYPH_ROWS } from '../../src/image/font.ts';
 import type { Image } from '../../src/image/image.ts';
@@ -180,6 +180,29 @@ describe('charts', () => {
     );
     save('accuracy.png', acc);
     expect([acc.width, acc.height]).toEqual([640, 360]);
+  });
+
+  it('lineChart puts the legend where the curves are not: a rising accuracy keeps its last point visible', () => {
+    const plot = { left: 40, right: 700, top: 58, bottom: 374 };
+    const box = { width: 100, height: 36 };
+    // Points in the top right push the legend to the top left; points along the whole top, to the bottom.
+    expect(legendCorner(plot, box, [[680, 70]])).toEqual({ x: 50, y: 64 });
+    expect(legendCorner(plot, box, [[680, 70], [60, 70]])).toEqual({ x: 594, y: 332 });
+    expect(legendCorner(plot, box, [])).toEqual({ x: 594, y: 64 });
+
+    // The image: the last validation point of a rising curve keeps its colour.
+    const red: Color = [214, 39, 40];
+    const rising = Array.from({ length: 9 }, (_, i) => 20 + 5 * i);
+    const img = lineChart([{ name: 'validation', values: rising, color: red }], { title: 't', xLabel: 'epoch', yLabel: '%', width: 560, height: 380 });
+    const plotTopRight = { x: 560 - 24, y: 58 };
+    let redNearLast = 0;
+    for (let y = plotTopRight.y - 8; y < plotTopRight.y + 30; y++) {
+      for (let x = plotTopRight.x - 30; x <= plotTopRight.x; x++) {
+        const o = 4 * (y * img.width + x);
+        if (img.data[o] === red[0] && img.data[o + 1] === red[1] && img.data[o + 2] === red[2]) redNearLast++;
+      }
+    }
+    expect(redNearLast).toBeGreaterThan(10);
   });
 
   it('lineChart refuses series without a finite value', () => {
