@@ -26,7 +26,7 @@ import { bar, duration, ProgressLine } from './progress.ts';
 export const TRAIN = defineCommand({
   usage: 'fer train [options]',
   about: `Trains the emotion CNN. Without --data it trains the small model on a synthetic set of drawn
-faces (nothing to download; about 2 minutes on an idle 2-core CPU, up to 10 under heavy load):
+faces (nothing to download; about 2 minutes of CPU time on 2 cores, longer on a busy machine):
 a pipeline check, not an emotion model. Real accuracy needs FER2013 (see the README).`,
   footer: 'Ctrl-C saves a checkpoint and stops; --resume continues from it.',
   flags: {
