@@ -6,6 +6,8 @@
 // inference at batch 1 and 8, training steps of small and seed at batch 64 and 8 and of vgg at
 // 64. Each figure is a median of timed calls after a warm-up; wall time and, for ours, CPU time
 // (process-wide, worker threads included), so "GFLOP per CPU-second" is measured, not derived.
+// Candidates of a workload are timed in alternation (rounds of one call each), so a drifting
+// load affects them alike; PyTorch, another process, runs after them.
 // Writes bench/results/cpu.json and bench/CPU.md (--out DIR elsewhere, --no-write nowhere).
 //   node --import ./src/cli/register.mjs bench/cpu.ts [--quick] [--budget S] [--no-pytorch]
 import { spawnSync } from 'node:child_process';
@@ -60,19 +62,43 @@ const skipped: string[] = [];
 
 /** Median wall and CPU ms per call: one warm-up, then calls until the budget (at least 3). */
 function time(call: () => void): { ms: number; cpuMs: number } {
-  call();
-  const wall: number[] = [];
-  const cpu: number[] = [];
+  return alternate([{ call, threads: Number.POSITIVE_INFINITY }])[0];
+}
+
+interface Candidate {
+  call: () => void;
+  /** Our wasm backend's thread cap during the call (other engines ignore it). */
+  threads: number;
+}
+
+/**
+ * The candidates of one workload timed in alternation (a round calls each once, after one
+ * warm-up round), so that a load that drifts during the run affects them alike; rounds until
+ * the budget for all, at least 3. Median wall and CPU ms per call of each.
+ */
+function alternate(cands: Candidate[]): { ms: number; cpuMs: number }[] {
+  const wall = cands.map(() => [] as number[]);
+  const cpu = cands.map(() => [] as number[]);
+  const once = (i: number): void => {
+    wasm.maxThreads = cands[i].threads;
+    try {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      cands[i].call();
+      wall[i].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[i].push((c.user + c.system) / 1000);
+    } finally {
+      wasm.maxThreads = Number.POSITIVE_INFINITY;
+    }
+  };
+  cands.forEach((_, i) => once(i));
+  wall.forEach((w) => w.pop());
+  cpu.forEach((w) => w.pop());
   const start = performance.now();
-  while (wall.length < 3 || (performance.now() - start < budgetMs && wall.length < 15)) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    call();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  return { ms: median(wall), cpuMs: median(cpu) };
+  const budget = budgetMs * cands.length;
+  while (wall[0].length < 3 || (performance.now() - start < budget && wall[0].length < 15)) cands.forEach((_, i) => once(i));
+  return cands.map((_, i) => ({ ms: median(wall[i]), cpuMs: median(cpu[i]) }));
 }
 
 const rng = new Random(3);
@@ -89,14 +115,6 @@ const tfNote = loaded.peers[0].note ?? '';
 if (!tf) skipped.push(`tfjs wasm: ${tfNote}`);
 const tfThreads = Number(/(\d+) thread/.exec(tfNote)?.[1] ?? 1);
 
-function withThreads<T>(n: number, f: () => T): T {
-  wasm.maxThreads = n;
-  try {
-    return f();
-  } finally {
-    wasm.maxThreads = Number.POSITIVE_INFINITY;
-  }
-}
 
 // ---- the WebAssembly SIMD peak ----
 
@@ -125,45 +143,38 @@ for (const [what, M, N, K] of quick ? GEMMS.slice(0, 1) : GEMMS) {
   const flops = 2 * M * N * K;
   const a = randoms(M * K);
   const b = randoms(K * N);
-  for (const threads of oursThreads) {
-    const [at, bt] = [tensor(a, [M, K], 'wasm'), tensor(b, [K, N], 'wasm')];
-    const t = withThreads(threads, () => time(() => matmul(at, bt).dispose()));
-    rows.push({ what, engine: 'ours wasm', threads, ms: t.ms, cpuMs: t.cpuMs, flops });
-    at.dispose();
-    bt.dispose();
-  }
-  if (!quick) {
-    const [at, bt] = [tensor(a, [M, K], 'cpu'), tensor(b, [K, N], 'cpu')];
-    const t = time(() => matmul(at, bt).dispose());
-    rows.push({ what, engine: 'ours cpu (TypeScript)', threads: Math.min(8, cpus().length), ms: t.ms, cpuMs: t.cpuMs, flops });
-  }
-  if (tf) {
-    const ins = tfInputs(tf, 5);
+  const [aw, bw] = [tensor(a, [M, K], 'wasm'), tensor(b, [K, N], 'wasm')];
+  const cands: (Candidate & { engine: string; shownThreads: number })[] = oursThreads.map((threads) => ({
+    engine: 'ours wasm', threads, shownThreads: threads, call: () => matmul(aw, bw).dispose(),
+  }));
+  const [ac, bc] = [tensor(a, [M, K], 'cpu'), tensor(b, [K, N], 'cpu')];
+  if (!quick) cands.push({ engine: 'ours cpu (TypeScript)', threads: 1, shownThreads: Math.min(8, cpus().length), call: () => matmul(ac, bc).dispose() });
+  const ins = tf ? tfInputs(tf, 5) : null;
+  if (tf && ins) {
     const [at, bt] = [ins.make([M, K]), ins.make([K, N])];
-    const t = time(() => tf.matMul(at, bt).dispose());
-    rows.push({ what, engine: 'tfjs wasm', threads: tfThreads, ms: t.ms, cpuMs: t.cpuMs, flops });
-    ins.dispose();
+    cands.push({ engine: 'tfjs wasm', threads: 1, shownThreads: tfThreads, call: () => tf.matMul(at, bt).dispose() });
   }
+  alternate(cands).forEach((t, i) => rows.push({ what, engine: cands[i].engine, threads: cands[i].shownThreads, ms: t.ms, cpuMs: t.cpuMs, flops }));
+  [aw, bw, ac, bc].forEach((v) => v.dispose());
+  ins?.dispose();
   say(`${what} done`);
 }
 {
   // The convolution itself, forward, batch 1 (the GEMM above plus implicit im2col and the epilogue).
-  const x = randoms(256 * 46 * 46);
-  const w = randoms(256 * 256 * 9);
+  const what = 'seed conv2d_1 forward, x[1,256,46,46] w[256,256,3,3]';
   const flops = 2 * 256 * 2116 * 2304;
-  for (const threads of oursThreads) {
-    const [xt, wt, bt] = [tensor(x, [1, 256, 46, 46], 'wasm'), tensor(w, [256, 256, 3, 3], 'wasm'), tensor(randoms(256), [256], 'wasm')];
-    const t = withThreads(threads, () => time(() => conv2d(xt, wt, bt, { padding: 'same' }).dispose()));
-    rows.push({ what: 'seed conv2d_1 forward, x[1,256,46,46] w[256,256,3,3]', engine: 'ours wasm', threads, ms: t.ms, cpuMs: t.cpuMs, flops });
-    [xt, wt, bt].forEach((v) => v.dispose());
+  const [xt, wt, bt] = [tensor(randoms(256 * 46 * 46), [1, 256, 46, 46], 'wasm'), tensor(randoms(256 * 256 * 9), [256, 256, 3, 3], 'wasm'), tensor(randoms(256), [256], 'wasm')];
+  const cands: (Candidate & { engine: string; shownThreads: number })[] = oursThreads.map((threads) => ({
+    engine: 'ours wasm', threads, shownThreads: threads, call: () => conv2d(xt, wt, bt, { padding: 'same' }).dispose(),
+  }));
+  const ins = tf ? tfInputs(tf, 6) : null;
+  if (tf && ins) {
+    const [x, f, b] = [ins.make([1, 46, 46, 256]), ins.make([3, 3, 256, 256]), ins.make([256])];
+    cands.push({ engine: 'tfjs wasm', threads: 1, shownThreads: tfThreads, call: () => tf.fused.conv2d({ x, filter: f, bias: b, strides: 1, pad: 'same' }).dispose() });
   }
-  if (tf) {
-    const ins = tfInputs(tf, 6);
-    const [xt, ft, bt] = [ins.make([1, 46, 46, 256]), ins.make([3, 3, 256, 256]), ins.make([256])];
-    const t = time(() => tf.fused.conv2d({ x: xt, filter: ft, bias: bt, strides: 1, pad: 'same' }).dispose());
-    rows.push({ what: 'seed conv2d_1 forward, x[1,256,46,46] w[256,256,3,3]', engine: 'tfjs wasm', threads: tfThreads, ms: t.ms, cpuMs: t.cpuMs, flops });
-    ins.dispose();
-  }
+  alternate(cands).forEach((t, i) => rows.push({ what, engine: cands[i].engine, threads: cands[i].shownThreads, ms: t.ms, cpuMs: t.cpuMs, flops }));
+  [xt, wt, bt].forEach((v) => v.dispose());
+  ins?.dispose();
 }
 
 // ---- whole models ----
@@ -243,24 +254,25 @@ for (const c of CASES) {
   const what = `${c.model} ${c.mode === 'train' ? 'training step (Adam)' : 'inference'}`;
   const flops = modelFlops(c.model, c.mode, c.batch);
   const base = { what, batch: c.batch, flops, images: c.batch };
+  const made: { call: () => void; dispose: () => void }[] = [];
+  const cands: (Candidate & { engine: string; shownThreads: number; note?: string })[] = [];
   for (const threads of oursThreads) {
     const p = oursCall(c, 'wasm');
-    const t = withThreads(threads, () => time(p.call));
-    p.dispose();
-    rows.push({ ...base, engine: 'ours wasm', threads, ms: t.ms, cpuMs: t.cpuMs });
+    made.push(p);
+    cands.push({ engine: 'ours wasm', threads, shownThreads: threads, call: p.call });
   }
   if (c.spec) {
     const p = oursCall(c, 'cpu');
-    const t = time(p.call);
-    p.dispose();
-    rows.push({ ...base, engine: 'ours cpu (TypeScript)', threads: Math.min(8, cpus().length), ms: t.ms, cpuMs: t.cpuMs, note: 'GEMMs on worker threads, the rest on one' });
+    made.push(p);
+    cands.push({ engine: 'ours cpu (TypeScript)', threads: 1, shownThreads: Math.min(8, cpus().length), call: p.call, note: 'GEMMs on worker threads, the rest on one' });
   }
   if (tf && c.mode === 'inference') {
-    const call = tfjsModel(tf, createModel(c.model), c.batch, 'inference');
-    const t = time(call.call);
-    call.dispose();
-    rows.push({ ...base, engine: 'tfjs wasm', threads: tfThreads, ms: t.ms, cpuMs: t.cpuMs });
+    const p = tfjsModel(tf, createModel(c.model), c.batch, 'inference');
+    made.push(p);
+    cands.push({ engine: 'tfjs wasm', threads: 1, shownThreads: tfThreads, call: p.call });
   }
+  alternate(cands).forEach((t, i) => rows.push({ ...base, engine: cands[i].engine, threads: cands[i].shownThreads, ms: t.ms, cpuMs: t.cpuMs, ...(cands[i].note ? { note: cands[i].note } : {}) }));
+  made.forEach((p) => p.dispose());
   for (const threads of [1, 2]) {
     const r = pytorch(c, threads);
     if (typeof r === 'string') skipped.push(`${what}, batch ${c.batch}, PyTorch ${threads} thread(s): ${r}`);
