@@ -115,16 +115,18 @@ export function initWasm(opts: { threads?: number } = {}): Promise<WasmBackend> 
   return starting;
 }
 
-/** The started WebAssembly backend, for ops given a wasm tensor. */
-export function wasmOf(t: Tensor): WasmBackend {
+function wasmStorage(t: Tensor): WasmStorage {
   const s = t.storage;
   if (!(s instanceof WasmStorage)) throw new FerError(`expected a wasm tensor, got ${t}`);
-  return s.owner;
+  return s;
+}
+
+/** The started WebAssembly backend, for ops given a wasm tensor. */
+export function wasmOf(t: Tensor): WasmBackend {
+  return wasmStorage(t).owner;
 }
 
 /** The byte address of a wasm tensor's values, as the kernels take it. */
 export function addressOf(t: Tensor): number {
-  const s = t.storage;
-  if (!(s instanceof WasmStorage)) throw new FerError(`expected a wasm tensor, got ${t}`);
-  return s.address;
+  return wasmStorage(t).address;
 }
