@@ -256,6 +256,12 @@ async function runTraining({ run, model, optimizer, state, data }: Started, back
 export async function trainCommand(argv: string[]): Promise<void> {
   const args = parseFlags(TRAIN, argv);
   if (!args) return;
+  // A new run's settings and model name are checked before the backend is opened (which prints
+  // the backend it chose), so a bad flag is the one line on stderr.
+  if (!args.values.resume) {
+    const s = newRunSettings(args.values, 'cpu');
+    createModel(s.model, s.crop);
+  }
   const backend = await chooseBackend(args.values.backend);
   const started = args.values.resume ? await resumeRun(args.values, backend) : await startRun(args.values, backend);
   if (started) await runTraining(started, backend);
