@@ -5,7 +5,7 @@ import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
 import { i32, packParams, u32, withConstants, type Kernel } from '../backend/webgpu/kernel.ts';
 import type { Conv2dGeometry } from './conv2d.ts';
 import { epilogueFlags, type Epilogue } from './epilogue.ts';
-import { gemmTiles, pinnedGemmTiles, tilesKey, type GemmTiles } from './gemm.ts';
+import { gemmTiles, pinnedGemmTiles, type GemmTiles } from './gemm.ts';
 
 // The WebGPU side of the three convolution passes: which kernel runs each pass at each shape on
 // each adapter. Two families:
@@ -27,10 +27,6 @@ const WG = { WG_N: 16, WG_M: 4 };
 
 export function choiceLabel(c: ConvKernelChoice): string {
   return c.family === 'direct' ? `direct ${c.TM}×4` : c.tiles.variant === 'shared' ? 'gemm shared' : `gemm registers ${c.tiles.TM}×${c.tiles.TN}`;
-}
-
-function choiceKey(c: ConvKernelChoice): string {
-  return c.family === 'direct' ? `direct:${c.TM}` : `gemm:${tilesKey(c.tiles)}`;
 }
 
 /** Whether the direct kernels compute this pass (the input gradient only at stride 1: it is then a forward convolution). */
@@ -83,6 +79,16 @@ export function rememberConvKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2d
   tuned.set(shapeKey(gpu, pass, g), c);
 }
 
+/** The autotuned choice for a pass at a shape on this adapter, if autotuneConv has measured it. */
+export function tunedConvKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry): ConvKernelChoice | undefined {
+  return tuned.get(shapeKey(gpu, pass, g));
+}
+
+/** Every autotuned choice, keyed `adapter|pass|N,C,H,W,K,R,S,stride,padTop,padLeft` (to print or save). */
+export function tunedConvKernels(): Record<string, string> {
+  return Object.fromEntries([...tuned].map(([k, c]) => [k, choiceLabel(c)]));
+}
+
 export function forgetTunedConvKernels(): void {
   tuned.clear();
 }
@@ -129,4 +135,3 @@ export function runConvFilterDirect(gpu: WebGpuBackend, g: Conv2dGeometry, TM: 4
   gpu.run(kernel, [x, dy, dw], params, grid);
 }
 
-export { choiceKey };

@@ -7,7 +7,8 @@ import { formatShape, type BackendName, type Shape, type Tensor } from '../backe
 import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
 import { adamUpdate } from './adam.ts';
 import { batchNormBackward, batchNormInfer, batchNormTrain, type BatchNormOptions } from './batchnorm.ts';
-import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, conv2dGeometry, type Conv2dOptions } from './conv2d.ts';
+import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from './conv2d.ts';
+import { choiceLabel, convKernel, type ConvPass } from './conv2d-webgpu.ts';
 import {
   adamCost,
   batchNormCost,
@@ -58,6 +59,8 @@ export interface KernelUse {
   note?: string;
   /** The GEMM kernel it runs on this GPU, for GEMM-shaped kernels. */
   variant?: (gpu: WebGpuBackend) => string;
+  /** For convolution passes: the shape, which autotuning (conv2d-tune.ts) times the kernels at. */
+  conv?: { x: Shape; w: Shape; opts: Conv2dOptions };
   /** Its WGSL on `gpu`; with no GPU, every file it may run on some adapter. */
   shaders(gpu: WebGpuBackend | null): Shaders;
   prepare(backend: BackendName): Prepared;
@@ -112,11 +115,17 @@ function elementwise(kernel: string, shape: Shape, cost: Cost, phase: Phase, wgs
   };
 }
 
-/** The implicit-GEMM core of the convolutions: gemm.wgsl at the tiles chosen for gathered operands. */
-function gatherCore(own: string): KernelUse['shaders'] {
+/**
+ * What a convolution pass runs on this GPU (conv2d-webgpu.ts): the direct kernel, or the
+ * implicit-GEMM core (gemm.wgsl) at the tiles chosen for gathered operands.
+ */
+function gatherCore(own: string, pass: ConvPass, g: Conv2dGeometry): KernelUse['shaders'] {
+  const direct = pass === 'backward-filter' ? 'conv2d_filter_direct.wgsl' : 'conv2d_direct.wgsl';
   return (gpu) => {
-    if (!gpu) return { files: [own, 'gemm.wgsl'], loop: 'gemm.wgsl is the tiled loop' };
-    return { files: [own, 'gemm.wgsl'], loop: `gemm.wgsl's ${gemmEntry(gemmTiles(gpu, 'gather'))} entry point is the tiled loop` };
+    if (!gpu) return { files: [direct, own, 'gemm.wgsl'], loop: `${direct} on software adapters, else gemm.wgsl is the tiled loop` };
+    const c = convKernel(gpu, pass, g);
+    if (c.family === 'direct') return { files: [direct], loop: `${direct}, ${c.TM} channels by 4 outputs per invocation` };
+    return { files: [own, 'gemm.wgsl'], loop: `gemm.wgsl's ${gemmEntry(c.tiles)} entry point is the tiled loop` };
   };
 }
 
@@ -126,11 +135,12 @@ export function conv2dUses(x: Shape, wShape: Shape, opts: Conv2dOptions, withRel
   const yShape = [g.N, g.K, g.OH, g.OW];
   const stride = opts.stride ?? 1;
   const shape = `x${formatShape(x)} w${formatShape(wShape)}${stride > 1 ? ` stride ${stride}` : ''} ${opts.padding ?? 'valid'}`;
-  const variant = (gpu: WebGpuBackend) => gemmLabel(gemmTiles(gpu));
+  const variant = (pass: ConvPass) => (gpu: WebGpuBackend) => choiceLabel(convKernel(gpu, pass, g));
   const seed = batch * 7919 + wShape.reduce((p, q) => p * 31 + q, 0);
+  const conv = { x, w: wShape, opts };
   return [
     {
-      kernel: 'conv2d.forward', shape: `${shape}${withRelu ? ' +relu' : ''}`, cost: conv2dCost(g, 'forward'), variant, ...BOTH, shaders: gatherCore('conv2d.wgsl'),
+      kernel: 'conv2d.forward', shape: `${shape}${withRelu ? ' +relu' : ''}`, cost: conv2dCost(g, 'forward'), variant: variant('forward'), conv, ...BOTH, shaders: gatherCore('conv2d.wgsl', 'forward', g),
       prepare: (be) => {
         const i = inputs(be, seed);
         const [xt, w, b] = [i.make(x), i.make(wShape), i.make([g.K])];
@@ -138,7 +148,7 @@ export function conv2dUses(x: Shape, wShape: Shape, opts: Conv2dOptions, withRel
       },
     },
     {
-      kernel: 'conv2d.backward-input', shape, cost: conv2dCost(g, 'backward-input'), variant, ...TRAINING, inputGradient: true, shaders: gatherCore('conv2d_backward_input.wgsl'),
+      kernel: 'conv2d.backward-input', shape, cost: conv2dCost(g, 'backward-input'), variant: variant('backward-input'), conv, ...TRAINING, inputGradient: true, shaders: gatherCore('conv2d_backward_input.wgsl', 'backward-input', g),
       prepare: (be) => {
         const i = inputs(be, seed + 1);
         const [dy, w] = [i.make(yShape), i.make(wShape)];
@@ -146,7 +156,7 @@ export function conv2dUses(x: Shape, wShape: Shape, opts: Conv2dOptions, withRel
       },
     },
     {
-      kernel: 'conv2d.backward-filter', shape, cost: conv2dCost(g, 'backward-filter'), variant, ...TRAINING, shaders: gatherCore('conv2d_backward_filter.wgsl'),
+      kernel: 'conv2d.backward-filter', shape, cost: conv2dCost(g, 'backward-filter'), variant: variant('backward-filter'), conv, ...TRAINING, shaders: gatherCore('conv2d_backward_filter.wgsl', 'backward-filter', g),
       prepare: (be) => {
         const i = inputs(be, seed + 2);
         const [xt, dy] = [i.make(x), i.make(yShape)];

@@ -11,6 +11,7 @@ import { argmaxRows } from '../ops/reduce.ts';
 import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
 import { epochOrder, batchesPerEpoch } from './trainer.ts';
 import type { Optimizer } from './optimizer.ts';
+import { autotuneConvolutions } from '../nn/autotune.ts';
 
 /**
  * Training without a run folder: the loop a library user or a web page drives, in Node or a
@@ -128,6 +129,8 @@ export async function fit(model: Sequential, optimizer: Optimizer, data: Dataset
   } else if (augment && model.inputShape.join() !== '1,48,48') throw new FerError('fit: augmentation needs [1,48,48] inputs');
   if (data.count < 2) throw new FerError(`fit: need at least 2 examples, got ${data.count}`);
   const batches = batchesPerEpoch(data.count, batchSize);
+  // On a hardware GPU, time the convolution kernels at this batch's shapes once (nn/autotune.ts).
+  await autotuneConvolutions(model, Math.min(batchSize, data.count));
   const log: FitStep[] = [];
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = epochOrder(data.count, seed, epoch);
