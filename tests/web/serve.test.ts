@@ -183,13 +183,15 @@ describe.skipIf(!hasCascade)('fer build-web', () => {
     expect(readdirSync(out).sort()).toEqual([...new Set(files.map((f) => f.split('/')[0]))].sort());
   });
 
-  it.skipIf(!hasChromium)('a page on a plain static server imports fer.js without a bundler and classifies', async () => {
+  it.skipIf(!hasChromium)('a page on a plain static server (not cross-origin isolated) imports fer.js without a bundler and classifies on WebAssembly with an unshared memory', async () => {
     const browser = await launch();
     try {
       const { page, errors } = await openPage(browser, { webgpu: false });
       await page.goto(`${base}index.html`);
       await page.waitForFunction(() => document.getElementById('backend')!.dataset.backend !== 'loading');
-      expect(await page.getAttribute('#backend', 'data-backend')).toBe('cpu');
+      expect(await page.getAttribute('#backend', 'data-backend')).toBe('wasm');
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+      expect(await page.textContent('#backend')).toContain('1 thread (no SharedArrayBuffer: the page is not cross-origin isolated)');
       await exposeFer(page, './fer.js');
       const got = await page.evaluate(async () => {
         const model = await fer.loadModel('model.safetensors');
@@ -198,7 +200,7 @@ describe.skipIf(!hasCascade)('fer build-web', () => {
         const { faces } = await model.predict(face, { detect: false });
         return { backend: model.backend, classes: model.classes, p: faces[0].probabilities };
       });
-      expect(got.backend).toBe('cpu');
+      expect(got.backend).toBe('wasm');
       expect(got.classes).toHaveLength(7);
       expect(got.p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       expect(errors).toEqual([]);
