@@ -12,7 +12,7 @@ import type { EpochRecord } from '../train/run-state.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { defineCommand, parseFlags } from './flags.ts';
 import { notShippedFolder, openModelFile, SHIPPED_MODEL } from './model-source.ts';
-import { chooseTestTime, TEST_TIME_MODES, type TestTime } from '../nn/test-time.ts';
+import { checkTestTime, chooseTestTime, TEST_TIME_MODES, type TestTime } from '../nn/test-time.ts';
 import { bar, ProgressLine } from './progress.ts';
 
 export const EVAL = defineCommand({
@@ -67,6 +67,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const { inference: model, metadata, path, caveat } = await openModelFile(v.model, backend, !v['no-fold']);
   const reportDir = evalReportDir(v.out, path);
   if (caveat) say(caveat);
+  // Before the data is read: ten-crop on a model of whole faces is refused at once.
+  const testTime = chooseTestTime(metadata, v.tta, v.flip);
+  checkTestTime(testTime, model.inputShape[model.inputShape.length - 1]);
 
   const progress = new ProgressLine();
   const { splits, skipped } = await loadData(v.data, {
@@ -80,7 +83,6 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (!ds || ds.count === 0) throw new FerError(`${v.data}: no ${split} images${split === 'PrivateTest' ? ' (this copy of FER2013 withholds PrivateTest)' : ''}`);
 
   const t0 = performance.now();
-  const testTime = chooseTestTime(metadata, v.tta, v.flip);
   const flip = testTime === 'flip';
   const e = await evaluate(model, ds, { testTime, onProgress: (done, total) => progress.update(`evaluating ${bar(done / total)} ${done}/${total}`) });
   progress.done();

@@ -11,7 +11,7 @@ import type { Sequential } from '../nn/sequential.ts';
 import { chooseBackend } from './backend-choice.ts';
 import { defineCommand, parseFlags } from './flags.ts';
 import { openModelFile } from './model-source.ts';
-import { chooseTestTime, TEST_TIME_MODES } from '../nn/test-time.ts';
+import { checkTestTime, chooseTestTime, TEST_TIME_MODES } from '../nn/test-time.ts';
 import { bar, ProgressLine } from './progress.ts';
 
 export const PREDICT = defineCommand({
@@ -157,6 +157,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   if (caveat) say(caveat);
   const detect = { scaleFactor: v['scale-factor'], minNeighbors: v['min-neighbors'], minSize: v['min-size'] };
   const testTime = chooseTestTime(metadata, v.tta, v.flip);
+  checkTestTime(testTime, model.inputShape[model.inputShape.length - 1]);
   const opts = { cascade: v['no-detect'] ? null : loadCascadeFile(v.cascade ?? DEFAULT_CASCADE), detect, testTime };
 
   const progress = new ProgressLine();

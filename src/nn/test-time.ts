@@ -31,18 +31,29 @@ export function cropImages(x: Float32Array, n: number, from: number, side: numbe
 }
 
 /**
+ * One-line error unless a model reading side×side takes `mode`'s views of from×from images
+ * (default 48, the faces eval and predict hand it): centre crops need an even margin, ten-crop a
+ * model of crops. eval and predict call it before any work.
+ */
+export function checkTestTime(mode: TestTime, side: number, from = 48): void {
+  if (side > from || (from - side) % 2 !== 0) throw new FerError(`testTimeViews: a model reading ${side}×${side} cannot take centre crops of ${from}×${from} images`);
+  if (mode === 'ten-crop' && side === from) {
+    throw new FerError(`ten-crop averaging needs a model that reads crops smaller than its ${from}×${from} images (this one reads them whole): use flip or none`);
+  }
+}
+
+/**
  * The views `mode` averages, each [n,1,side,side], from n images of side `from` ≥ side. Centre
  * crops need an even margin (whole pixels); ten-crop needs a model that reads crops.
  */
 export function testTimeViews(x: Float32Array, n: number, from: number, side: number, mode: TestTime): Float32Array[] {
   if (x.length !== n * from * from) throw new FerError(`testTimeViews: ${x.length} values are not ${n} images of ${from}×${from}`);
-  if (side > from || (from - side) % 2 !== 0) throw new FerError(`testTimeViews: a model reading ${side}×${side} cannot take centre crops of ${from}×${from} images`);
+  checkTestTime(mode, side, from);
   const m = (from - side) / 2;
   const centre = side === from ? x : cropImages(x, n, from, side, m, m);
   const mirror = (v: Float32Array) => mirrorImages(v, [n, 1, side, side]);
   if (mode === 'none') return [centre];
   if (mode === 'flip') return [centre, mirror(centre)];
-  if (side === from) throw new FerError(`ten-crop averaging needs a model that reads crops smaller than its ${from}×${from} images (this one reads them whole): use flip or none`);
   const d = from - side;
   const crops = [[0, 0], [0, d], [d, 0], [d, d]].map(([t, l]) => cropImages(x, n, from, side, t, l));
   crops.push(centre);
