@@ -1,6 +1,7 @@
 import { FerError } from '../backend/errors.ts';
+import type { BackendName } from '../backend/tensor.ts';
 import { knnPredict } from '../baseline/knn.ts';
-import { pixelSamples } from '../baseline/samples.ts';
+import { pixelSamples, type Samples as PixelSamples } from '../baseline/samples.ts';
 import { KERNELS, svmPredict, SVM_DEFAULTS, type SvmKernel } from '../baseline/svm-pipeline.ts';
 import { sampleSplits, type Usage } from '../data/dataset.ts';
 import { describeSkipped } from '../data/skipped.ts';
@@ -11,7 +12,7 @@ import { writeEvaluation } from '../train/report.ts';
 import { RunFolder } from '../train/run-folder.ts';
 import { METRICS, type Metric } from '../ops/pairwise-distance.ts';
 import { chooseBackend } from './backend-choice.ts';
-import { defineCommand, parseFlags } from './flags.ts';
+import { defineCommand, parseFlags, type FlagValues } from './flags.ts';
 import { bar, duration, ProgressLine } from './progress.ts';
 import { machineLoad } from './timing.ts';
 
@@ -43,22 +44,15 @@ baseline-<split>.txt/.json/-confusion.png in --out.`,
   },
 });
 
-export async function baselineCommand(argv: string[]): Promise<void> {
-  const args = parseFlags(BASELINE, argv);
-  if (!args) return;
-  const { values: v, positionals, given } = args;
-  const method = positionals[0];
-  if (method !== 'knn' && method !== 'svm') throw new FerError(`baseline needs a method, knn or svm, got ${method === undefined ? 'none' : `"${method}"`}`);
-  if (!v.data) throw new FerError('baseline needs --data PATH (a FER2013 CSV or an image folder)');
-  const split = v.split as Usage;
-  const limit = v.limit;
-  const knnOnly = ['k', 'metric'].filter((o) => given.has(o as 'k'));
-  const svmOnly = ['kernel', 'features', 'gamma', 'degree', 'lambda', 'epochs'].filter((o) => given.has(o as 'k'));
+type BaselineFlags = FlagValues<typeof BASELINE.flags>;
+type Method = 'knn' | 'svm';
+
+/** The method's settings; a flag of the other method is an error rather than silently ignored. */
+function methodOptions(method: Method, v: BaselineFlags, given: Set<string>) {
+  const knnOnly = ['k', 'metric'].filter((o) => given.has(o));
+  const svmOnly = ['kernel', 'features', 'gamma', 'degree', 'lambda', 'epochs'].filter((o) => given.has(o));
   if (method === 'knn' && svmOnly.length > 0) throw new FerError(`--${svmOnly[0]} is an svm option, not knn's`);
   if (method === 'svm' && knnOnly.length > 0) throw new FerError(`--${knnOnly[0]} is a knn option, not svm's`);
-
-  const k = v.k;
-  const metric = v.metric as Metric;
   const kernel = v.kernel as SvmKernel;
   const svm = {
     kernel,
@@ -69,34 +63,34 @@ export async function baselineCommand(argv: string[]): Promise<void> {
     epochs: v.epochs,
     seed: v.seed,
   };
-  const name = method === 'knn' ? `knn-${metric}-k${k}` : `svm-${kernel}`;
-  const out = v.out ?? `runs/baseline-${name}`;
+  const knn = { k: v.k, metric: v.metric as Metric };
+  return { knn, svm, name: method === 'knn' ? `knn-${knn.metric}-k${knn.k}` : `svm-${kernel}` };
+}
 
-  const say = (line: string) => console.error(line);
-  const backend = await chooseBackend(v.backend, say);
-  const progress = new ProgressLine();
-  const { splits, skipped } = await loadData(v.data, {
+/** The Training split and the test split, each sampled by --limit, as pixel rows. */
+async function loadSamples(v: BaselineFlags, data: string, split: Usage, seed: number, say: (l: string) => void, progress: ProgressLine) {
+  const { splits, skipped } = await loadData(data, {
     splits: ['Training', split],
     skipBad: v['skip-bad'],
-    onProgress: (f: number, n: number) => progress.update(`loading ${v.data} ${bar(f)} ${n} images`),
+    onProgress: (f: number, n: number) => progress.update(`loading ${data} ${bar(f)} ${n} images`),
   });
   progress.done();
   for (const line of describeSkipped(skipped)) say(line);
-  const sampled = sampleSplits(splits, limit, svm.seed);
+  const sampled = sampleSplits(splits, v.limit, seed);
   const trainDs = sampled.Training;
   const testDs = sampled[split];
-  if (!trainDs || trainDs.count === 0) throw new FerError(`${v.data}: no Training images to learn from`);
-  if (!testDs || testDs.count === 0) throw new FerError(`${v.data}: no ${split} images${split === 'PrivateTest' ? ' (this copy of FER2013 withholds PrivateTest)' : ''}`);
-  const train = pixelSamples(trainDs);
-  const test = pixelSamples(testDs);
+  if (!trainDs || trainDs.count === 0) throw new FerError(`${data}: no Training images to learn from`);
+  if (!testDs || testDs.count === 0) throw new FerError(`${data}: no ${split} images${split === 'PrivateTest' ? ' (this copy of FER2013 withholds PrivateTest)' : ''}`);
+  return { train: pixelSamples(trainDs), test: pixelSamples(testDs) };
+}
 
+/** Runs the method: the test set's predicted classes and a one-line description of what ran. */
+async function runMethod(method: Method, o: ReturnType<typeof methodOptions>, train: PixelSamples, test: PixelSamples, backend: BackendName, progress: ProgressLine) {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  let predictions: Uint8Array;
-  let described: string;
   if (method === 'knn') {
-    described = `KNN k=${k} ${metric}`;
-    predictions = await knnPredict(train, test, {
+    const { k, metric } = o.knn;
+    const predictions = await knnPredict(train, test, {
       k,
       metric,
       backend,
@@ -104,12 +98,31 @@ export async function baselineCommand(argv: string[]): Promise<void> {
       onProgress: (done, total) =>
         progress.update(`knn ${bar(done / total)} ${done}/${total} test images, ${duration(elapsed())} elapsed, ${duration((elapsed() * (total - done)) / done)} left`),
     });
-  } else {
-    described = `SVM ${kernel}${kernel === 'linear' ? '' : ` (${svm.features} random features, gamma ${svm.gamma.toPrecision(3)}${kernel === 'poly' ? `, degree ${svm.degree}` : ''})`}, lambda ${svm.lambda}, ${svm.epochs} epochs, seed ${svm.seed}`;
-    predictions = await svmPredict(train, test, { ...svm, backend, classes: EMOTIONS.length, onStatus: (line) => progress.update(line) });
+    return { predictions, described: `KNN k=${k} ${metric}`, seconds: elapsed() };
   }
+  const { svm } = o;
+  const described = `SVM ${svm.kernel}${svm.kernel === 'linear' ? '' : ` (${svm.features} random features, gamma ${svm.gamma.toPrecision(3)}${svm.kernel === 'poly' ? `, degree ${svm.degree}` : ''})`}, lambda ${svm.lambda}, ${svm.epochs} epochs, seed ${svm.seed}`;
+  const predictions = await svmPredict(train, test, { ...svm, backend, classes: EMOTIONS.length, onStatus: (line) => progress.update(line) });
+  return { predictions, described, seconds: elapsed() };
+}
+
+export async function baselineCommand(argv: string[]): Promise<void> {
+  const args = parseFlags(BASELINE, argv);
+  if (!args) return;
+  const { values: v, positionals, given } = args;
+  const method = positionals[0];
+  if (method !== 'knn' && method !== 'svm') throw new FerError(`baseline needs a method, knn or svm, got ${method === undefined ? 'none' : `"${method}"`}`);
+  if (!v.data) throw new FerError('baseline needs --data PATH (a FER2013 CSV or an image folder)');
+  const split = v.split as Usage;
+  const o = methodOptions(method, v, given);
+  const out = v.out ?? `runs/baseline-${o.name}`;
+
+  const say = (line: string) => console.error(line);
+  const backend = await chooseBackend(v.backend, say);
+  const progress = new ProgressLine();
+  const { train, test } = await loadSamples(v, v.data, split, o.svm.seed, say, progress);
+  const { predictions, described, seconds } = await runMethod(method, o, train, test, backend, progress);
   progress.done();
-  const seconds = elapsed();
   const load = machineLoad();
 
   const confusion = emptyConfusion(EMOTIONS.length);
@@ -123,7 +136,7 @@ export async function baselineCommand(argv: string[]): Promise<void> {
     say(`note: could not write the report into ${out} (${(err as Error).message})`);
   }
   if (v.json) {
-    const options = method === 'knn' ? { k, metric } : svm;
+    const options = method === 'knn' ? o.knn : o.svm;
     process.stdout.write(
       `${JSON.stringify({ method, options, split, accuracy: m.accuracy, macroF1: m.macroF1, perClass: m.perClass, confusion: m.confusion, count: m.count, trainCount: train.count, seconds, load, backend })}\n`,
     );

@@ -1,4 +1,5 @@
 import { FerError } from '../backend/errors.ts';
+import { didYouMean } from './flags.ts';
 
 const HELP = `fer: facial emotion recognition on a from-scratch CNN engine (WebGPU + CPU)
 
@@ -28,7 +29,10 @@ async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') return void console.log(HELP);
   const load = COMMANDS[cmd];
-  if (!load) throw new FerError(`unknown command "${cmd}" (try fer --help)`);
+  if (!load) {
+    const guess = didYouMean(cmd, Object.keys(COMMANDS));
+    throw new FerError(`unknown command "${cmd}"${guess ? ` (did you mean ${guess}?)` : ''}; fer --help lists the commands`);
+  }
   await (await load())(rest);
 }
 
