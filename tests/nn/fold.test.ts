@@ -4,6 +4,7 @@ import { tensor } from '../../src/backend/create.ts';
 import { Random } from '../../src/backend/random.ts';
 import { keep, scope } from '../../src/backend/scope.ts';
 import type { BackendName } from '../../src/backend/tensor.ts';
+import { ReLU } from '../../src/nn/activation.ts';
 import { BatchNorm } from '../../src/nn/batchnorm.ts';
 import { Conv2D } from '../../src/nn/conv2d.ts';
 import { Dense } from '../../src/nn/dense.ts';
@@ -12,7 +13,7 @@ import { Flatten } from '../../src/nn/flatten.ts';
 import { foldForInference } from '../../src/nn/fold.ts';
 import { FusedConv2D, FusedDense } from '../../src/nn/fused-layers.ts';
 import { createModel } from '../../src/nn/models.ts';
-import { MaxPool2D } from '../../src/nn/pooling.ts';
+import { GlobalAvgPool2D, MaxPool2D } from '../../src/nn/pooling.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 import { expectClose, GPU_TOLERANCE, relativeError } from '../support/compare.ts';
 import { gpu } from '../support/gpu.ts';
@@ -129,6 +130,51 @@ describe('foldForInference: same outputs as the unfolded model in inference mode
       ]);
     });
   }
+
+  it('conv → BN → ReLU and dense → BN → ReLU (the vgg order): the batch norm goes into the weights, the relu into the store', async () => {
+    // γ of both signs (randomizeParams): with the relu after the batch norm the fold is exact
+    // either way; applying the relu before the scale, or dropping it, errs by order 1.
+    const make = () =>
+      new Sequential(
+        'conv-bn-relu',
+        [
+          new Conv2D({ filters: 4, kernelSize: 3, padding: 'same' }),
+          new BatchNorm({ momentum: 0.9 }),
+          new ReLU(),
+          new MaxPool2D({ size: 2 }),
+          new Conv2D({ filters: 6, kernelSize: 3, padding: 'same' }),
+          new BatchNorm({ eps: 0.01 }),
+          new ReLU(),
+          new GlobalAvgPool2D(),
+          new Dense({ units: 5 }),
+          new BatchNorm(),
+          new ReLU(),
+          new Dense({ units: 7 }),
+        ],
+        [1, 10, 10],
+        ['0', '1', '2', '3', '4', '5', '6'],
+      );
+    for (const n of [1, 3]) {
+      const model = await built(make, 'cpu');
+      const gammas = await Promise.all(model.params().filter((p) => p.name.endsWith('gamma')).map((p) => p.value.read()));
+      expect(gammas.some((g) => g.some((v) => v < 0)) && gammas.some((g) => g.some((v) => v > 0))).toBe(true);
+      const folded = await expectSameOutputs(model, n);
+      expect(folded.layers.map((l) => l.type)).toEqual(['FusedConv2D', 'MaxPool2D', 'FusedConv2D', 'GlobalAvgPool2D', 'FusedDense', 'FusedDense']);
+      const fused = folded.layers.filter((l): l is FusedConv2D | FusedDense => l instanceof FusedConv2D || l instanceof FusedDense);
+      expect(fused.map((l) => [l.relu, l.folded])).toEqual([
+        [true, ['conv2d', 'batch_normalization', 're_lu']],
+        [true, ['conv2d_1', 'batch_normalization_1', 're_lu_1']],
+        [true, ['dense', 'batch_normalization_2', 're_lu_2']],
+        [false, ['dense_1']],
+      ]);
+    }
+  });
+
+  it('vgg model (conv-BN-ReLU ×8, 40×40 crops), CPU, batch 1', async () => {
+    const folded = await expectSameOutputs(await built(() => createModel('vgg'), 'cpu'), 1);
+    expect(folded.layers.filter((l) => l instanceof FusedConv2D).length).toBe(8);
+    expect(folded.layers.some((l) => l instanceof BatchNorm || l instanceof ReLU)).toBe(false);
+  });
 
   it('small model (the shipped architecture), CPU, batch 2', async () => {
     await expectSameOutputs(await built(() => createModel('small'), 'cpu'), 2);
