@@ -14,7 +14,7 @@ import { gemmThreadCount } from '../src/ops/gemm.ts';
 import { commit, cpuModel } from './environment.ts';
 import { benchKernels } from './kernel-bench.ts';
 import { benchModels, oursImpl, tfjsImpl, type ModelImpl } from './model-bench.ts';
-import { BENCH_HELP, parseBenchArgs, SECTIONS, type BenchOptions, type Section } from './options.ts';
+import { parseBenchArgs, SECTIONS, type BenchOptions, type Section } from './options.ts';
 import { cpuPeak, gpuPeak } from './peak.ts';
 import { loadTfjs, type TfDevice } from './peers/tfjs.ts';
 import type { BenchResults } from './result-types.ts';
@@ -57,7 +57,7 @@ function outDir(o: BenchOptions): string | null {
 
 async function main(argv: string[]): Promise<void> {
   const o = parseBenchArgs(argv);
-  if (o === 'help') return void console.log(BENCH_HELP);
+  if (!o) return;
   const wants = (s: Section) => o.sections.includes(s);
   const say = (line: string) => console.error(line);
   const notes: string[] = [];

@@ -53,6 +53,8 @@ export type FlagTable = Record<string, FlagSpec>;
 export interface CommandSpec<T extends FlagTable> {
   /** `fer train [options]`: the first line of --help. */
   usage: string;
+  /** How messages name the command (default: the usage's first two words, `fer train`). */
+  name?: string;
   /** Paragraphs between the usage line and the flags. */
   about?: string;
   /** Text after the flags. */
@@ -188,7 +190,7 @@ export function parseFlags<T extends FlagTable>(cmd: CommandSpec<T>, argv: strin
   const known = Object.keys(flags);
   const raw = new Map<string, string | true>();
   const positionals: string[] = [];
-  const command = name(cmd.usage);
+  const command = cmd.name ?? name(cmd.usage);
   const sub = command.replace(/^fer /, '');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

@@ -93,7 +93,8 @@ describe('npm run bench -- --quick', () => {
 
   it.each([
     [['--only', 'everything', '--no-write'], /^bench: --only must name peak, kernels, models, peers, got "everything"$/],
-    [['--bogus'], /^bench: Unknown option '--bogus'/],
+    [['--bogus'], /^bench: unknown option --bogus; npm run bench -- --help lists the options$/],
+    [['--budget', '-1'], /^bench: --budget must be a number > 0, got "-1"$/],
     [['--batch', '0'], /^bench: --batch must be a positive integer, got "0"$/],
   ])('rejects %j with one line', async (args, message) => {
     const r = await bench(args);
