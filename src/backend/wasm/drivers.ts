@@ -12,7 +12,7 @@ export const JOB = { convForward: 1, convBackwardFilter: 2, matmul: 3 } as const
 export const KC = 256;
 export const NC = 256;
 
-/** Scratch bytes one thread needs for a job (tmp: the 128 bytes gemm.wat and conv.wat share). */
+/** Scratch bytes one thread needs for a job: its packed slices, its block of C, and the 128 bytes gemm.wat uses for edge blocks. */
 export function scratchBytes(code: number, M: number, N: number): number {
   const pad4 = Math.ceil(M / 4) * 4;
   const pad8 = Math.ceil(N / 8) * 8;
@@ -22,7 +22,7 @@ export function scratchBytes(code: number, M: number, N: number): number {
 
 /**
  * Runs part `part` of `parts` of the job described by p (i32s; the layouts are written by
- * ops.ts). Splits are contiguous ranges of 256-column blocks (forward, matmul) or of pixels
+ * gemm-jobs.ts). Splits are contiguous ranges of 256-column blocks (forward, matmul) or of pixels
  * (backward-filter), so each thread packs and computes its own slices.
  */
 export function runJob(k: WasmKernels, p: Int32Array, part: number, parts: number): void {
