@@ -15,6 +15,12 @@
 //   need nothing special. Work per input: up to ⌈size/stride⌉²·size² loads of x (4 windows × 4
 //   cells for 2×2/2: each x is read once per window anyway). Windows are visited in row-major
 //   (oh, ow) order, the order the CPU reference adds them in. No workgroup memory in either.
+// backward_tiles, for windows that do not overlap (stride ≥ size, as 2×2 at stride 2): one
+//   invocation per WINDOW, which finds its argmax once (size² loads) and writes every input
+//   cell of its tile (the stride×stride cells from the window's corner up to the next window's,
+//   the last tile of a row or column running to the image's edge): dy at the argmax, 0 elsewhere.
+//   Each input has one owner, so still no atomics; against `backward` (every input re-scanning
+//   its window) it loads x size² times fewer.
 
 struct Params {
   n: u32,
@@ -114,4 +120,33 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     }
   }
   dx[i] = sum;
+}
+
+@compute @workgroup_size(256)
+fn backward_tiles(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * 256u;
+  let perPlane = p.oh * p.ow;
+  if (o >= p.n * p.c * perPlane) {
+    return;
+  }
+  let nc = o / perPlane;
+  let rest = o - nc * perPlane;
+  let oh = rest / p.ow;
+  let ow = rest - oh * p.ow;
+  let plane = nc * p.h * p.w;
+  let best = windowArgmax(plane, oh, ow);
+  let g = dy[o];
+  // The tile: rows from this window's top (or 0) to the next window's top (or the image's bottom).
+  let r0 = u32(max(i32(oh * p.stride) - i32(p.padTop), 0));
+  let c0 = u32(max(i32(ow * p.stride) - i32(p.padLeft), 0));
+  var r1 = p.h;
+  if (oh + 1u < p.oh) { r1 = u32(max(i32((oh + 1u) * p.stride) - i32(p.padTop), 0)); }
+  var c1 = p.w;
+  if (ow + 1u < p.ow) { c1 = u32(max(i32((ow + 1u) * p.stride) - i32(p.padLeft), 0)); }
+  for (var r = r0; r < r1; r++) {
+    for (var c = c0; c < c1; c++) {
+      let i = plane + r * p.w + c;
+      dx[i] = select(0.0, g, i == best);
+    }
+  }
 }

@@ -120,9 +120,16 @@ export function maxPool2dGpu(g: Pool2dGeometry, x: Tensor, y: Tensor, maxPerDim 
   gpuOf(x).run(FORWARD, [x, y], params(g), grid1d(y.size, 256, maxPerDim));
 }
 
-/** One invocation per input element (see the shader): no atomics, any overlap. */
-export function maxPool2dBackwardGpu(g: Pool2dGeometry, x: Tensor, dy: Tensor, dx: Tensor, maxPerDim = 65535): void {
-  gpuOf(x).run(BACKWARD, [x, dy, dx], params(g), grid1d(dx.size, 256, maxPerDim));
+const BACKWARD_TILES: Kernel = { key: 'maxpool2d.backwardTiles', code: maxpoolWgsl, entry: 'backward_tiles', bindings: ['read', 'read', 'write'] };
+
+/**
+ * No atomics either way (see the shader): windows that do not overlap (stride ≥ size) run one
+ * invocation per window, which writes its whole tile of dx; overlapping ones one per input element.
+ * `perInput` forces the second (tests).
+ */
+export function maxPool2dBackwardGpu(g: Pool2dGeometry, x: Tensor, dy: Tensor, dx: Tensor, maxPerDim = 65535, perInput = false): void {
+  if (g.stride >= g.size && !perInput) gpuOf(x).run(BACKWARD_TILES, [x, dy, dx], params(g), grid1d(dy.size, 256, maxPerDim));
+  else gpuOf(x).run(BACKWARD, [x, dy, dx], params(g), grid1d(dx.size, 256, maxPerDim));
 }
 
 /** 2×2 windows at stride 2 with no padding: what elementwise.wat's maxpool2x2 computes. */

@@ -163,6 +163,24 @@ describe('maxpool2d: WebGPU against the CPU twin', () => {
     });
   }
 
+  it.skipIf(!gpu)('non-overlapping windows: the per-window kernel (one tile per window) equals the per-input kernel, 2-D grid too', async () => {
+    // stride = size (odd sizes: a last row and column in no window), stride > size (gaps), 'same' padding.
+    for (const [N, C, H, W, sz, stride, padding] of CASES.filter(([, , , , sz, st]) => st >= sz)) {
+      const shape = [N, C, H, W];
+      const o = opt(sz, stride, padding);
+      const g = pool2dGeometry(shape, o);
+      const yShape = [g.N, g.C, g.OH, g.OW];
+      const xg = tensor(tiedValues(size(shape)), shape, 'webgpu');
+      const dyg = tensor(randomArray(size(yShape)), yShape, 'webgpu');
+      const perInput = empty(shape, 'webgpu');
+      maxPool2dBackwardGpu(g, xg, dyg, perInput, 65535, true);
+      const tiles = empty(shape, 'webgpu');
+      maxPool2dBackwardGpu(g, xg, dyg, tiles, 1);
+      // One term per pixel at most (windows do not overlap): equal bit for bit.
+      expect(Array.from(await tiles.read())).toEqual(Array.from(await perInput.read()));
+    }
+  });
+
   it.skipIf(!gpu)('launches past one grid row (2-D grid)', async () => {
     const shape = [2, 3, 9, 10];
     const o = opt(3, 2, 'same');
