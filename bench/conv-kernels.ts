@@ -12,6 +12,7 @@ import { median } from '../src/cli/timing.ts';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, conv2dFlops, conv2dGeometry, type Padding } from '../src/ops/conv2d.ts';
 import { choiceLabel, convCandidates, setConvKernel, type ConvPass } from '../src/ops/conv2d-webgpu.ts';
 import { REGISTER_TALL_TILES, REGISTER_TILES, SHARED_TILES } from '../src/ops/gemm.ts';
+import { gpuPeak } from './peak.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -28,6 +29,11 @@ const shapes = (args.length > 0 ? args : ['1,128,23,23,128,3,1,same']).map((s) =
 
 const gpu = await initWebGpu();
 console.log(`adapter: ${gpu.info.name}; load ${loadavg()[0].toFixed(2)}`);
+// The adapter's FMA peak (bench/peak.ts), measured before and after the convolutions: the
+// fractions below use the mean of the two.
+const peaks = [(await gpuPeak(gpu, 2)).gflops];
+console.log(`FMA peak before: ${peaks[0].toFixed(3)} GFLOP/s`);
+const fractions: string[] = [];
 
 function random(n: number): Float32Array {
   const a = new Float32Array(n);
@@ -85,6 +91,7 @@ for (const { x: xShape, w: wShape, opts } of shapes) {
       }
     }
     setConvKernel(null);
+    for (const [i, c] of cands.entries()) fractions.push(`${pass} ${choiceLabel(c)} x[${xShape}] w[${wShape}]: ${(flops / median(samples[i]) / 1e6).toFixed(3)} GFLOP/s`);
     const base = median(samples[0]);
     for (const [i, c] of cands.entries()) {
       const ratios = samples[i].map((s, r) => s / samples[0][r]);
@@ -97,5 +104,9 @@ for (const { x: xShape, w: wShape, opts } of shapes) {
   }
   for (const t of [cpu, dev]) for (const v of Object.values(t)) v.dispose();
 }
+peaks.push((await gpuPeak(gpu, 2)).gflops);
+const peak = (peaks[0] + peaks[1]) / 2;
+console.log(`FMA peak after: ${peaks[1].toFixed(3)} GFLOP/s; fractions of their mean, ${peak.toFixed(3)} GFLOP/s:`);
+for (const f of fractions) console.log(`  ${f} = ${((Number(f.split(': ')[1].split(' ')[0]) / peak) * 100).toFixed(1)}% of peak`);
 console.log(`load ${loadavg()[0].toFixed(2)}`);
 gpu.destroy();

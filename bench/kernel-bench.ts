@@ -14,6 +14,7 @@ import { createModel } from '../src/nn/models.ts';
 import { conv2d } from '../src/ops/conv2d.ts';
 import { relu } from '../src/ops/relu.ts';
 import type { KernelResult, PeakResult, Skip } from './result-types.ts';
+import { autotuneKernelUse } from '../src/ops/conv2d-tune.ts';
 
 /** The kernel families this section times (relu, sums, dropout, loss and optimizers are `fer kernels`' business). */
 export const KERNEL_FAMILIES = ['conv2d.', 'maxpool2d.', 'batchnorm.', 'matmul.'];
@@ -72,6 +73,7 @@ export async function benchKernels(
       }
       let p: Prepared | null = null;
       try {
+        if (gpu) await autotuneKernelUse(gpu, c);
         p = c.prepare(name);
         const ready = p;
         const t = await timeCalls(() => ready.call(), { repeat: o.repeat, budgetSeconds: o.budget, sync });

@@ -20,6 +20,7 @@ import { softmaxCrossEntropy } from '../src/ops/softmax-cross-entropy.ts';
 import { Optimizer } from '../src/train/optimizer.ts';
 import { enterTfjs, syncTfjs, tfjsModel, type Tf, type TfDevice } from './peers/tfjs.ts';
 import type { Device, ModelMode, ModelResult, Skip } from './result-types.ts';
+import { autotuneModelConvs } from '../src/nn/autotune.ts';
 
 interface Prepared {
   call(): void;
@@ -35,6 +36,8 @@ export interface ModelImpl {
   enter(): Promise<void>;
   sync(): Promise<void>;
   prepare(model: Sequential, batch: number, mode: ModelMode): Prepared;
+  /** Ours on a hardware GPU: autotune the model's convolutions at this batch before timing (nn/autotune.ts). */
+  tune?(model: Sequential, batch: number, mode: ModelMode): Promise<unknown>;
 }
 
 function oursPrepare(model: Sequential, backend: BackendName, batch: number, mode: ModelMode): Prepared {
@@ -73,6 +76,7 @@ export function oursImpl(backend: BackendName, gpu: WebGpuBackend | null): Model
     enter: async () => setDefaultBackend(backend),
     sync: gpu ? () => gpu.sync() : () => Promise.resolve(),
     prepare: (model, batch, mode) => oursPrepare(model, backend, batch, mode),
+    ...(gpu ? { tune: (model: Sequential, batch: number, mode: ModelMode) => autotuneModelConvs(gpu, model, batch, { training: mode === 'train' }) } : {}),
   };
 }
 
@@ -146,7 +150,9 @@ export async function benchModels(
         let p: Prepared | null = null;
         try {
           await impl.enter();
-          p = impl.prepare(createModel(name), batch, mode);
+          const model = createModel(name);
+          await impl.tune?.(model, batch, mode);
+          p = impl.prepare(model, batch, mode);
           const ready = p;
           // The uncounted warm-up call also guards the cap: one that already took longer ends the row.
           let t0 = -1;

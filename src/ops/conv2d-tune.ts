@@ -100,3 +100,10 @@ export async function autotuneConv(
   }
   return results;
 }
+
+/** The pass a kernel-plan row (`conv2d.forward`, …) times, tuned at its shape; rows that are not convolutions are left alone. */
+export async function autotuneKernelUse(gpu: WebGpuBackend, use: { kernel: string; conv?: ConvShape }): Promise<TuneResult[]> {
+  const pass = use.kernel.replace(/^conv2d\./, '') as ConvPass;
+  if (!use.conv || !PASSES.includes(pass)) return [];
+  return autotuneConv(gpu, [use.conv], { passes: [pass] });
+}

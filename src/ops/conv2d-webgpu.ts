@@ -43,6 +43,26 @@ export function setConvKernel(choice: ConvKernelChoice | null): void {
 
 const tuned = new Map<string, ConvKernelChoice>();
 
+// FER_CONV_TUNE=<file> (Node): autotuned choices are read from and written to this JSON file, so
+// one process's tuning serves the next (the device script runs the benchmark, then the kernel table).
+type Fs = { readFileSync(p: string, e: 'utf8'): string; writeFileSync(p: string, d: string): void; existsSync(p: string): boolean };
+const tuneFile = typeof process !== 'undefined' ? process.env?.FER_CONV_TUNE : undefined;
+const nodeFs = (): Fs | null => (typeof process !== 'undefined' ? ((process as { getBuiltinModule?: (m: string) => unknown }).getBuiltinModule?.('node:fs') as Fs | undefined) ?? null : null);
+let loaded = false;
+
+function loadTuneFile(): void {
+  if (loaded || !tuneFile) return;
+  loaded = true;
+  const fs = nodeFs();
+  if (!fs || !fs.existsSync(tuneFile)) return;
+  for (const [k, c] of Object.entries(JSON.parse(fs.readFileSync(tuneFile, 'utf8')) as Record<string, ConvKernelChoice>)) tuned.set(k, c);
+}
+
+function saveTuneFile(): void {
+  const fs = nodeFs();
+  if (tuneFile && fs) fs.writeFileSync(tuneFile, `${JSON.stringify(Object.fromEntries(tuned), null, 1)}\n`);
+}
+
 function shapeKey(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry): string {
   const { N, C, H, W, K, R, S, stride, padTop, padLeft } = g;
   return `${gpu.info.name}|${pass}|${[N, C, H, W, K, R, S, stride, padTop, padLeft].join(',')}`;
@@ -63,6 +83,7 @@ export function convKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry
   const env = typeof process !== 'undefined' ? process.env?.FER_CONV : undefined;
   if (env === 'direct') return ok({ family: 'direct', TM: 8 });
   if (env === 'gemm') return gemm;
+  loadTuneFile();
   const t = tuned.get(shapeKey(gpu, pass, g));
   if (t) return t;
   return gpu.info.software ? ok({ family: 'direct', TM: 8 }) : gemm;
@@ -77,10 +98,12 @@ export function convCandidates(pass: ConvPass, g: Conv2dGeometry, gemmCandidates
 /** Records the autotuned choice for a pass at a shape (conv2d-tune.ts measures it). */
 export function rememberConvKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry, c: ConvKernelChoice): void {
   tuned.set(shapeKey(gpu, pass, g), c);
+  saveTuneFile();
 }
 
 /** The autotuned choice for a pass at a shape on this adapter, if autotuneConv has measured it. */
 export function tunedConvKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry): ConvKernelChoice | undefined {
+  loadTuneFile();
   return tuned.get(shapeKey(gpu, pass, g));
 }
 
