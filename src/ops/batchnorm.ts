@@ -3,7 +3,7 @@ import { checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
 import { byBackend } from '../backend/dispatch.ts';
 import { addressOf, wasmOf } from '../backend/wasm/backend.ts';
-import { batchNormBackwardWasm, batchNormInferWasm, batchNormTrainWasm } from '../backend/wasm/batchnorm.ts';
+import { batchNormBackwardWasm, batchNormInferWasm, batchNormTrainWasm } from '../backend/wasm/layers.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Tensor } from '../backend/tensor.ts';
@@ -264,7 +264,7 @@ export function batchNormTrain(
   const d = cpuData;
   const spec = (): void => batchNormTrainRef(g, d(x), d(gamma), d(beta), d(runningMean), d(runningVar), o, d(y), d(mean), d(invStd));
   const wasm = (): void =>
-    batchNormTrainWasm(wasmOf(x), g, addressOf(x), addressOf(y), d(gamma), d(beta), d(runningMean), d(runningVar), o.eps, o.momentum, d(mean), d(invStd));
+    batchNormTrainWasm(wasmOf(x), g, addressOf(x), addressOf(y), addressOf(gamma), addressOf(beta), d(runningMean), d(runningVar), o.eps, o.momentum, addressOf(mean), addressOf(invStd));
   byBackend(x, { cpu: spec, wasm, webgpu: () => batchNormTrainGpu(g, x, gamma, beta, runningMean, runningVar, o, y, mean, invStd) });
   return { y, mean, invStd };
 }
@@ -278,7 +278,7 @@ export function batchNormInfer(x: Tensor, gamma: Tensor, beta: Tensor, runningMe
   const y = empty(x.shape, x.backend);
   const spec = (): void => { batchNormInferRef(g, cpuData(x), cpuData(gamma), cpuData(beta), cpuData(runningMean), cpuData(runningVar), o.eps, cpuData(y)); };
   const d = cpuData;
-  const wasm = (): void => batchNormInferWasm(wasmOf(x), g, addressOf(x), addressOf(y), d(gamma), d(beta), d(runningMean), d(runningVar), o.eps);
+  const wasm = (): void => batchNormInferWasm(wasmOf(x), g, addressOf(x), addressOf(y), addressOf(gamma), addressOf(beta), addressOf(runningMean), addressOf(runningVar), o.eps);
   byBackend(x, { cpu: spec, wasm, webgpu: () => { batchNormInferGpu(g, x, gamma, beta, runningMean, runningVar, o.eps, y); } });
   return y;
 }
@@ -295,7 +295,7 @@ export function batchNormBackward(x: Tensor, dy: Tensor, gamma: Tensor, mean: Te
   const d = cpuData;
   const spec = (): void => batchNormBackwardRef(g, d(x), d(dy), d(gamma), d(mean), d(invStd), d(dx), d(dgamma), d(dbeta));
   const wasm = (): void =>
-    batchNormBackwardWasm(wasmOf(x), g, addressOf(x), addressOf(dy), addressOf(dx), d(gamma), d(mean), d(invStd), d(dgamma), d(dbeta));
+    batchNormBackwardWasm(wasmOf(x), g, addressOf(x), addressOf(dy), addressOf(dx), addressOf(gamma), addressOf(mean), addressOf(invStd), addressOf(dgamma), addressOf(dbeta));
   byBackend(x, { cpu: spec, wasm, webgpu: () => batchNormBackwardGpu(g, x, dy, gamma, mean, invStd, dx, dgamma, dbeta) });
   return { dx, dgamma, dbeta };
 }

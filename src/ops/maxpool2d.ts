@@ -3,6 +3,7 @@ import { checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
 import { byBackend } from '../backend/dispatch.ts';
 import { addressOf, wasmOf } from '../backend/wasm/backend.ts';
+import { maxPool2x2Wasm } from '../backend/wasm/layers.ts';
 import { empty } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { formatShape, type Shape, type Tensor } from '../backend/tensor.ts';
@@ -146,7 +147,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions = {}): Tensor {
   const y = empty([g.N, g.C, g.OH, g.OW], x.backend);
   const spec = (): void => { maxPool2dRef(g, cpuData(x), cpuData(y)); };
   // The WebAssembly kernel covers the tiling 2×2 window of our models; other windows take the specification.
-  const wasm = (): void => (tiling2x2(g) ? wasmOf(x).kernels.maxpool2x2(addressOf(x), addressOf(y), g.N * g.C, g.H, g.W, 0, 0) : spec());
+  const wasm = (): void => (tiling2x2(g) ? maxPool2x2Wasm(wasmOf(x), addressOf(x), addressOf(y), g.N * g.C, g.H, g.W, 0, 0) : spec());
   byBackend(x, { cpu: spec, wasm, webgpu: () => { maxPool2dGpu(g, x, y); } });
   return y;
 }
@@ -159,7 +160,7 @@ export function maxPool2dBackward(x: Tensor, dy: Tensor, opts: Pool2dOptions = {
   checkShape(op, 'dy', dy, [g.N, g.C, g.OH, g.OW], 'like the forward output');
   const dx = empty(x.shape, x.backend);
   const spec = (): void => { maxPool2dBackwardRef(g, cpuData(x), cpuData(dy), cpuData(dx)); };
-  const wasm = (): void => (tiling2x2(g) ? wasmOf(x).kernels.maxpool2x2(addressOf(x), 0, g.N * g.C, g.H, g.W, addressOf(dy), addressOf(dx)) : spec());
+  const wasm = (): void => (tiling2x2(g) ? maxPool2x2Wasm(wasmOf(x), addressOf(x), 0, g.N * g.C, g.H, g.W, addressOf(dy), addressOf(dx)) : spec());
   byBackend(x, { cpu: spec, wasm, webgpu: () => { maxPool2dBackwardGpu(g, x, dy, dx); } });
   return dx;
 }

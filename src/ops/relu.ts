@@ -3,6 +3,7 @@ import { checkShape, checkTensors } from '../backend/checks.ts';
 import { cpuData, type Floats } from '../backend/cpu.ts';
 import { byBackend } from '../backend/dispatch.ts';
 import { addressOf, wasmOf } from '../backend/wasm/backend.ts';
+import { reluBackwardWasm, reluWasm } from '../backend/wasm/layers.ts';
 import { empty } from '../backend/create.ts';
 import type { Tensor } from '../backend/tensor.ts';
 import { gpuOf } from '../backend/webgpu/backend.ts';
@@ -30,7 +31,7 @@ export function relu(x: Tensor): Tensor {
   checkTensors('relu', { x });
   const y = empty(x.shape, x.backend);
   const spec = (): void => { reluRef(cpuData(x), cpuData(y)); };
-  byBackend(x, { cpu: spec, wasm: () => wasmOf(x).kernels.relu(addressOf(x), addressOf(y), x.size), webgpu: () => { gpuOf(x).run(FORWARD, [x, y], packParams([u32(x.size)]), grid1d(x.size, 256)); } });
+  byBackend(x, { cpu: spec, wasm: () => reluWasm(wasmOf(x), addressOf(x), addressOf(y), x.size), webgpu: () => { gpuOf(x).run(FORWARD, [x, y], packParams([u32(x.size)]), grid1d(x.size, 256)); } });
   return y;
 }
 
@@ -39,6 +40,6 @@ export function reluBackward(y: Tensor, dy: Tensor): Tensor {
   checkShape('reluBackward', 'dy', dy, y.shape, 'like the forward output');
   const dx = empty(y.shape, y.backend);
   const spec = (): void => { reluBackwardRef(cpuData(y), cpuData(dy), cpuData(dx)); };
-  byBackend(y, { cpu: spec, wasm: () => wasmOf(y).kernels.relu_backward(addressOf(y), addressOf(dy), addressOf(dx), y.size), webgpu: () => { gpuOf(y).run(BACKWARD, [y, dy, dx], packParams([u32(y.size)]), grid1d(y.size, 256)); } });
+  byBackend(y, { cpu: spec, wasm: () => reluBackwardWasm(wasmOf(y), addressOf(y), addressOf(dy), addressOf(dx), y.size), webgpu: () => { gpuOf(y).run(BACKWARD, [y, dy, dx], packParams([u32(y.size)]), grid1d(y.size, 256)); } });
   return dx;
 }

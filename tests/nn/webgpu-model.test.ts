@@ -279,13 +279,21 @@ function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * takes another path: in two earlier runs (other seeds) single elements of the early
  * convolutions' gradients ended up to 1.4e-1 (of the largest) apart, which such a rerouting
  * explains (not traced further: every kernel stays within 5e-6 given exact inputs). So end to end: the loss
- * to 1e-4 (measured 2e-5 to 3e-5), and each gradient as a whole, ‖webgpu − cpu‖₂/‖cpu‖₂ ≤ 0.1
+ * to 3e-4 (measured 2e-5 to 3e-5 on WebGPU; 4e-6 to 1.07e-4 over eight seeds on wasm, which also
+ * accumulates in float32), and each gradient as a whole, ‖webgpu − cpu‖₂/‖cpu‖₂ ≤ 0.1
  * (measured at most 2.1e-3 in a run without flips): a few rerouted terms barely move the
  * 2-norm of a tensor of up to 590,000 elements, while a wrong index or a missed term moves it
  * by order 1.
  */
 const SLOW_LAYER_TOLERANCE = 1e-4;
-const END_TO_END_LOSS = 1e-4;
+/**
+ * A layer where some relu decided differently than in float64 (measured on wasm, seed
+ * 891811426: conv2d_3's input gradient 3e-4 apart elementwise, 7.7e-5 in 2-norm, against 2e-7
+ * in the layers without such a decision): its gradients as a whole within 1e-3, which a wrong
+ * index or a dropped term (order 1) still fails.
+ */
+const KINK_L2_TOLERANCE = 1e-3;
+const END_TO_END_LOSS = 3e-4;
 const END_TO_END_L2 = 0.1;
 const slow = SLOW;
 if (gpu && !slow) console.warn('\n[skip] the seed-model training step on WebGPU vs CPU (about 2 minutes on SwiftShader here): set FER_SLOW_TESTS=1 to run it (CI runs it unless FER_SLOW_TESTS=0)\n');
@@ -340,13 +348,21 @@ for (const target of ['webgpu', 'wasm'] as const) describe(`the seed model: one 
           const dx = layer.backward(tensor(Float32Array.from(outputGrads[i]), out.shape, target), i > 0);
           return { out, dx, grads: layer.params().filter((p) => p.trainable).map((p) => [p.name, p.grad!] as const) };
         });
-        const found: [string, number][] = [['y', relativeError(await errs.out.read(), trace.y)]];
-        if (errs.dx) found.push(['dx', relativeError(await errs.dx.read(), outputGrads[i - 1])]);
-        for (const [name, t] of errs.grads) found.push([name.slice(name.lastIndexOf('.') + 1), relativeError(await t.read(), exact.get(name)!)]);
-        perLayer.push(`${layer.name}: ${found.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+        const yOut = await errs.out.read();
+        // A relu whose input lies within float32 rounding of 0 may decide the other way than in
+        // float64: that output's gradient then takes the other path (a kink, not an error of the
+        // kernel). Such a layer's gradients are judged as a whole (2-norm), the others elementwise.
+        let flips = 0;
+        for (let k = 0; k < yOut.length; k++) if (yOut[k] > 0 !== trace.y[k] > 0) flips++;
+        const measure = flips > 0 ? relativeL2 : relativeError;
+        const found: [string, number][] = [['y', relativeError(yOut, trace.y)]];
+        if (errs.dx) found.push(['dx', measure(await errs.dx.read(), outputGrads[i - 1])]);
+        for (const [name, t] of errs.grads) found.push([name.slice(name.lastIndexOf('.') + 1), measure(await t.read(), exact.get(name)!)]);
+        perLayer.push(`${layer.name}: ${found.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}${flips ? ` (${flips} relu decision(s) at a kink: gradients by 2-norm)` : ''}`);
         for (const [k, v] of found) {
           worstLayer = Math.max(worstLayer, v);
-          expect(v, `${layer.name} ${k} on ${target} from exact inputs, against float64`).toBeLessThanOrEqual(SLOW_LAYER_TOLERANCE);
+          const tol = flips > 0 && k !== 'y' ? KINK_L2_TOLERANCE : SLOW_LAYER_TOLERANCE;
+          expect(v, `${layer.name} ${k} on ${target} from exact inputs, against float64${flips ? ` (${flips} kink decision(s))` : ''}`).toBeLessThanOrEqual(tol);
         }
       }
       seconds.layers = (performance.now() - t0) / 1000;

@@ -183,6 +183,46 @@ describe.skipIf(!wasm)('wasm elementwise kernels against the specification', () 
   }
 });
 
+describe.skipIf(!wasm)('wasm memory-bound layers on the threads', () => {
+  it('ReLU, 2×2 max-pooling and batch norm above the threading threshold: several threads give one thread\'s answers and the specification\'s', async () => {
+    // 4·16·40·40 = 102,400 values per tensor: split by runs, planes and channels.
+    const shape: Shape = [4, 16, 40, 40];
+    const C = shape[1];
+    const xData = randomArray(size(shape), -2, 3);
+    const dyData = randomArray(size(shape));
+    const gData = randomArray(C, 0.5, 2);
+    const bData = randomArray(C);
+    const pooledDy = randomArray(size(shape) / 4);
+    const run = async (backend: 'cpu' | 'wasm') => {
+      const x = tensor(xData, shape, backend);
+      const dy = tensor(dyData, shape, backend);
+      const [gamma, beta] = [tensor(gData, [C], backend), tensor(bData, [C], backend)];
+      const [rm, rv] = [tensor(new Float32Array(C), [C], backend), tensor(new Float32Array(C).fill(1), [C], backend)];
+      const y = relu(x);
+      const bn = batchNormTrain(x, gamma, beta, rm, rv, { momentum: 0.9 });
+      const g = batchNormBackward(x, dy, gamma, bn.mean, bn.invStd);
+      const out = [y, reluBackward(y, dy), maxPool2d(x), maxPool2dBackward(x, tensor(pooledDy, [4, 16, 20, 20], backend)), bn.y, bn.mean, bn.invStd, rm, rv,
+        batchNormInfer(x, gamma, beta, rm, rv), g.dx, g.dgamma, g.dbeta];
+      return Promise.all(out.map(read));
+    };
+    const many = await run('wasm');
+    wasm!.maxThreads = 1;
+    let one: Float32Array[];
+    try {
+      one = await run('wasm');
+    } finally {
+      wasm!.maxThreads = Number.POSITIVE_INFINITY;
+    }
+    const spec = await run('cpu');
+    const names = ['relu', 'relu backward', 'max-pool', 'max-pool backward', 'bn y', 'bn mean', 'bn invStd', 'running mean', 'running var', 'bn inference', 'bn dx', 'bn dgamma', 'bn dbeta'];
+    names.forEach((name, i) => {
+      // Each channel, plane or run is computed by the same code whichever thread takes it.
+      expect(many[i], `${name}: threads vs one`).toEqual(one[i]);
+      expectClose(many[i], spec[i], GPU_TOLERANCE, `${name}: against the specification`);
+    });
+  });
+});
+
 describe.skipIf(!wasm)('wasm memory', () => {
   it('a tensor larger than WebAssembly memory can hold ends in one line naming the memory needed', () => {
     let caught: unknown = null;

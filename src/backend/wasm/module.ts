@@ -24,6 +24,8 @@ export interface WasmKernels {
   maxpool2x2(x: number, y: number, planes: number, H: number, W: number, dy: number, dx: number): void;
   chan_dot(a: number, b: number, N: number, C: number, S: number, c: number, ca: number, cb: number): number;
   chan_affine(a: number, b: number, out: number, N: number, C: number, S: number, c: number, k1: number, k2: number, cb: number, k3: number): void;
+  f32_get(at: number): number;
+  f32_set(at: number, v: number): void;
 }
 
 export const WAT_SOURCES: Readonly<Record<string, string>> = { 'gemm.wat': gemmWat, 'pack.wat': packWat, 'conv.wat': convWat, 'elementwise.wat': elementwiseWat };

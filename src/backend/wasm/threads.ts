@@ -34,6 +34,8 @@ export class WasmThreads {
     const wt = nodeModule<WT>('node:worker_threads')!;
     const source = `
       const { workerData } = require('node:worker_threads');
+      // tsx (esbuild's keepNames) may wrap inner functions in __name(…): give it the identity.
+      const __name = (f) => f;
       const runJob = ${runJob.toString()};
       const { ctl, modules, memory } = workerData;
       const k = {};
