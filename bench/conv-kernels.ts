@@ -12,6 +12,9 @@ import { median } from '../src/cli/timing.ts';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, conv2dFlops, conv2dGeometry, type Padding } from '../src/ops/conv2d.ts';
 import { choiceLabel, convCandidates, setConvKernel, type ConvPass } from '../src/ops/conv2d-webgpu.ts';
 import { REGISTER_TALL_TILES, REGISTER_TILES, SHARED_TILES } from '../src/ops/gemm.ts';
+import { grid1d, packParams, u32, f32 } from '../src/backend/webgpu/kernel.ts';
+import { empty } from '../src/backend/create.ts';
+import peakWgsl from './shaders/peak.wgsl';
 import { gpuPeak } from './peak.ts';
 
 const args = process.argv.slice(2);
@@ -34,6 +37,16 @@ console.log(`adapter: ${gpu.info.name}; load ${loadavg()[0].toFixed(2)}`);
 const peaks = [(await gpuPeak(gpu, 2)).gflops];
 console.log(`FMA peak before: ${peaks[0].toFixed(3)} GFLOP/s`);
 const fractions: string[] = [];
+// And one call of the same FMA kernel in every round (bench/peak.ts's sizes for a software
+// adapter): each candidate's per-round time against it gives its fraction of the peak under the
+// load of that round.
+const PEAK_INV = 1 << 15;
+const PEAK_ITER = 256;
+const PEAK_FLOPS = PEAK_INV * PEAK_ITER * 8 * 4 * 2;
+const peakSums = empty([PEAK_INV * 4], 'webgpu');
+const peakCall = () =>
+  gpu.run({ key: 'bench.peak.fma', code: peakWgsl, entry: 'fma_peak', bindings: ['write'] }, [peakSums],
+    packParams([u32(PEAK_INV), u32(PEAK_ITER), f32(0.9990234375), f32(0.0009765625)]), grid1d(PEAK_INV, 64));
 
 function random(n: number): Float32Array {
   const a = new Float32Array(n);
@@ -81,7 +94,12 @@ for (const { x: xShape, w: wShape, opts } of shapes) {
       if (!(err < 1e-4)) throw new Error(`${pass} ${choiceLabel(c)}: relative error ${err}`);
       samples[i].length = 0;
     }
+    const peakMs: number[] = [];
     for (let r = 0; r < rounds; r++) {
+      const p0 = performance.now();
+      peakCall();
+      await gpu.sync();
+      peakMs.push(performance.now() - p0);
       for (const [i, c] of cands.entries()) {
         setConvKernel(c);
         const t0 = performance.now();
@@ -93,8 +111,11 @@ for (const { x: xShape, w: wShape, opts } of shapes) {
     setConvKernel(null);
     for (const [i, c] of cands.entries()) fractions.push(`${pass} ${choiceLabel(c)} x[${xShape}] w[${wShape}]: ${(flops / median(samples[i]) / 1e6).toFixed(3)} GFLOP/s`);
     const base = median(samples[0]);
+    console.log(`  ${pass.padEnd(16)} FMA peak kernel        ${median(peakMs).toFixed(1).padStart(9)} ms ${(PEAK_FLOPS / median(peakMs) / 1e6).toFixed(3).padStart(7)} GFLOP/s`);
     for (const [i, c] of cands.entries()) {
       const ratios = samples[i].map((s, r) => s / samples[0][r]);
+      const ofPeak = samples[i].map((s, r) => (flops / s) / (PEAK_FLOPS / peakMs[r]));
+      console.log(`  ${pass.padEnd(16)} ${choiceLabel(c).padEnd(22)} fraction of the FMA peak timed in the same round: median ${(median(ofPeak) * 100).toFixed(1)}% (rounds: ${ofPeak.map((f) => (f * 100).toFixed(1)).join(', ')})`);
       const ms = median(samples[i]);
       console.log(
         `  ${pass.padEnd(16)} ${choiceLabel(c).padEnd(22)} ${ms.toFixed(1).padStart(9)} ms ${(flops / ms / 1e6).toFixed(3).padStart(7)} GFLOP/s  ` +

@@ -17,6 +17,9 @@
 // which outputs (a TM×TN block of C each) and what goes through workgroup memory (tiles of A and
 // B in the 'shared' variant, nothing in 'registers'). Work per output: C·R·S multiply-adds, and
 // per element of B read, a handful of integer divisions to find the pixel.
+//
+// Which of this GEMM form and conv2d_direct.wgsl runs at a shape on an adapter is chosen by
+// src/ops/conv2d-webgpu.ts (measured table, or autotuned at first use).
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,

@@ -16,6 +16,9 @@
 // which outputs (a TM×TN block of dw each) and what goes through workgroup memory (tiles of A
 // and B in the 'shared' variant, nothing in 'registers'). Work per output: N·OH·OW multiply-adds,
 // a long sum with few outputs, so small filters leave most of a big GPU idle.
+//
+// Which of this GEMM form and conv2d_filter_direct.wgsl runs at a shape on an adapter is chosen by
+// src/ops/conv2d-webgpu.ts (measured table, or autotuned at first use).
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,

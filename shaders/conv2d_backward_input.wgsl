@@ -17,6 +17,9 @@
 // The tiled loop is gemm.wgsl, appended by the dispatcher: it decides which invocation computes
 // which outputs (a TM×TN block of dx each) and what goes through workgroup memory (tiles of A
 // and B in the 'shared' variant, nothing in 'registers'). Work per output: K·R·S multiply-adds.
+//
+// Which of this GEMM form and conv2d_direct.wgsl (at stride 1) runs at a shape on an adapter is chosen by
+// src/ops/conv2d-webgpu.ts (measured table, or autotuned at first use).
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,

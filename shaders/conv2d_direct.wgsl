@@ -11,8 +11,10 @@
 // Invocation (x, y) owns TM output channels (m = TM·y …) by 4 neighbouring output pixels of one
 // row (ow = 4·q …, (n, oh, q) decoded from x once, before the loop). It walks the taps (ci, r, s)
 // with running offsets into src and w: no division inside the loop, one row test per r and one
-// column test per s and pixel. Per tap: 4 reads of src, TM reads of w (the same for every
-// invocation of a row of the grid), 4·TM multiply-adds held in TM named vec4 (one per channel:
+// column test per s and pixel (with ROW3, set for 3-wide rows at stride 1, a row's 3 taps are
+// unrolled and read 6 neighbouring values for the 4 pixels). Per tap: 4 reads of src (2 with
+// ROW3), TM reads of w (the same for every invocation of a row of the grid), 4·TM multiply-adds
+// held in TM named vec4 (one per channel:
 // SwiftShader does not unroll loops, and an indexed private array would live in memory).
 // Channels past M read the last real one and pixels past OW are never stored. No workgroup
 // memory. Work per output: Cin·R·S multiply-adds. The forward pass adds the epilogue in the store:
