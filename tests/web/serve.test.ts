@@ -149,7 +149,8 @@ describe.skipIf(!hasCascade)('the CLI', () => {
       return e.stderr.trim();
     };
     expect(await fails(['build-web'])).toBe('fer: build-web needs --out DIR (fer build-web --help)');
-    expect(await fails(['serve', '--port', 'abc'])).toBe('fer: serve: --port must be an integer in [0, 65535], got "abc"');
+    expect(await fails(['serve', '--port', 'abc'])).toBe('fer: --port must be an integer in [0, 65535], got "abc"');
+    expect(await fails(['serve', '--port', '-1'])).toBe('fer: --port must be an integer in [0, 65535], got "-1"');
     expect(await fails(['serve', 'extra'])).toBe('fer: serve takes no positional arguments, got "extra" (fer serve --help)');
     expect(await fails(['serve', '--model', '/nonexistent.safetensors'])).toBe('fer: model not found: /nonexistent.safetensors');
   });
