@@ -14,7 +14,7 @@ export const BACKEND_CHOICES = ['webgpu', 'wasm', 'cpu'] as const;
  */
 export async function chooseBackend(flag: string | undefined, say: (line: string) => void = (l) => console.error(l)): Promise<BackendName> {
   if (flag !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(flag)) {
-    throw new FerError(`--backend must be ${BACKEND_CHOICES.join(', ')}, got "${flag}"`);
+    throw new FerError(`--backend must be ${BACKEND_CHOICES.slice(0, -1).join(', ')} or ${BACKEND_CHOICES.at(-1)}, got "${flag}"`);
   }
   if (flag === 'cpu') {
     say('backend: cpu (the TypeScript specification kernels, one thread for most ops)');

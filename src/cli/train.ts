@@ -17,7 +17,7 @@ import { Optimizer, type OptimizerConfig } from '../train/optimizer.ts';
 import { RunFolder } from '../train/run-folder.ts';
 import { newRunState, type RunState, type TrainSettings } from '../train/run-state.ts';
 import { train } from '../train/trainer.ts';
-import { chooseBackend } from './backend-choice.ts';
+import { BACKEND_CHOICES, chooseBackend } from './backend-choice.ts';
 import { notShippedFolder } from './model-source.ts';
 import { defineCommand, parseFlags, plural, type FlagValues } from './flags.ts';
 import { writeReport } from './report.ts';
@@ -65,7 +65,7 @@ a pipeline check, not an emotion model. Real accuracy needs FER2013 (see the REA
     'min-lr': { kind: 'number', min: 0, default: 1e-5, help: 'the lr the plateau cuts stop at' },
     'early-stop': { kind: 'int', min: 0, help: 'stop after N epochs without a better validation loss (default 8, 0 = off;\nplateau and early stopping are off by default with --schedule cosine)' },
     seed: { kind: 'int', min: 0, default: 1, help: 'the same seed on the same backend gives the same loss curve' },
-    backend: { kind: 'text', arg: 'webgpu|wasm|cpu', section: 'run', help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
+    backend: { kind: 'choice', choices: BACKEND_CHOICES, section: 'run', help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
     out: { kind: 'path', arg: 'DIR', help: 'run folder (default runs/<model>-<date>)' },
     resume: { kind: 'path', arg: 'DIR', help: 'continue a run exactly where it stopped (add --epochs N to extend it)' },
   },
@@ -184,13 +184,18 @@ async function resumeRun(v: TrainFlags, backend: BackendName): Promise<Started |
   return { run, model, optimizer, state, data: await loadTrainingData(s) };
 }
 
+/** A new run never writes over another: its folder must not hold a checkpoint. */
+function refuseHeldFolder(out: string): void {
+  if (existsSync(join(out, 'checkpoint.safetensors'))) {
+    throw new FerError(`${out} already holds a run: continue it with --resume ${out}, or choose another --out`);
+  }
+}
+
 async function startRun(v: TrainFlags, backend: BackendName): Promise<Started> {
   const settings = newRunSettings(v, backend);
   const model = createModel(settings.model, settings.crop);
   const out = notShippedFolder(v.out ?? join('runs', `${settings.model}-${new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-')}`), '--out');
-  if (existsSync(join(out, 'checkpoint.safetensors'))) {
-    throw new FerError(`${out} already holds a run: continue it with --resume ${out}, or choose another --out`);
-  }
+  refuseHeldFolder(out);
   const data = await loadTrainingData(settings);
   settings.data = data.description;
   if (v['class-weights']) {
@@ -256,11 +261,16 @@ async function runTraining({ run, model, optimizer, state, data }: Started, back
 export async function trainCommand(argv: string[]): Promise<void> {
   const args = parseFlags(TRAIN, argv);
   if (!args) return;
-  // A new run's settings and model name are checked before the backend is opened (which prints
-  // the backend it chose), so a bad flag is the one line on stderr.
+  // A new run's settings, model name and folder (or the resumed run's checkpoint) are checked
+  // before the backend is opened (which prints the backend it chose), so a bad flag is the one
+  // line on stderr.
   if (!args.values.resume) {
     const s = newRunSettings(args.values, 'cpu');
     createModel(s.model, s.crop);
+    if (args.values.out) refuseHeldFolder(notShippedFolder(args.values.out, '--out'));
+  } else {
+    const run = new RunFolder(args.values.resume);
+    if (!run.hasCheckpoint()) throw new FerError(`${run.dir}: no checkpoint.safetensors to resume from`);
   }
   const backend = await chooseBackend(args.values.backend);
   const started = args.values.resume ? await resumeRun(args.values, backend) : await startRun(args.values, backend);

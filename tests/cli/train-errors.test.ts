@@ -19,7 +19,7 @@ describe('fer train: one clear line for bad input', () => {
       [['--lr=-0.1'], /^--lr must be a number > 0, got "-0.1"$/],
       [['--momentum', '1.5', '--optimizer', 'sgd'], /^--momentum must be a number in \[0, 1\), got "1.5"$/],
       [['--optimizer', 'rmsprop'], /^--optimizer must be adam or sgd, got "rmsprop"$/],
-      [['--backend', 'tpu'], /^--backend must be webgpu or cpu, got "tpu"$/],
+      [['--backend', 'tpu'], /^--backend must be webgpu, wasm or cpu, got "tpu"$/],
       [['--model', 'huge'], /^unknown model "huge": choose seed, small or vgg$/],
     ] as const) {
       const r = await fer(['train', '--backend', 'cpu', ...args, '--out', join(tempDir('cli-bad'), 'run')]);
