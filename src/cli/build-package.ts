@@ -42,6 +42,22 @@ const noNodeBuiltins: Plugin = {
   },
 };
 
+/**
+ * The browser build carries the kernels prebuilt (FER_WASM_BINARIES), so its import of the
+ * assembler is never reached: it becomes a module that says so, and a user's bundler never
+ * meets wabt (whose Node branch needs `fs`).
+ */
+const noWabt: Plugin = {
+  name: 'no-wabt',
+  setup(b) {
+    b.onResolve({ filter: /^wabt$/ }, (a) => ({ path: a.path, namespace: 'no-wabt' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-wabt' }, () => ({
+      contents: `export default () => { throw new Error('the browser build of fer-webgpu carries its WebAssembly kernels prebuilt; wabt is not in it'); };`,
+      loader: 'js',
+    }));
+  },
+};
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? filesUnder(join(dir, n)) : [join(dir, n)]));
 }
@@ -59,10 +75,9 @@ await build({
   define: { FER_WASM_BINARIES },
   entryPoints: { index: join(ROOT, 'src/index.ts'), engine: join(ROOT, 'src/engine.ts') },
   outdir: join(DIST, 'browser'),
-  // Dawn, for Node only, is imported through a variable and never bundled; wabt is never
-  // reached with the binaries above.
-  external: ['webgpu', 'wabt'],
-  plugins: [noNodeBuiltins],
+  // Dawn, for Node only, is imported through a variable and never bundled.
+  external: ['webgpu'],
+  plugins: [noNodeBuiltins, noWabt],
 });
 await build({
   ...COMMON,
