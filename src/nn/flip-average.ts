@@ -41,8 +41,12 @@ export async function classProbabilities(
 ): Promise<Float32Array> {
   const shape = [n, ...model.inputShape];
   const side = model.inputShape[model.inputShape.length - 1];
-  const from = Math.round(Math.sqrt(x.length / Math.max(1, n)));
-  const views = testTimeViews(x, n, from, side, opts.testTime ?? (opts.flip ? 'flip' : 'none'));
+  const mode = opts.testTime ?? (opts.flip ? 'flip' : 'none');
+  const inputSize = model.inputShape.reduce((a, b) => a * b, 1);
+  // Images the model reads whole (any shape, square or not): the image, and its mirror for flip.
+  // Larger square images (48×48 faces for a model of 40×40 crops): crops (test-time.ts).
+  const whole = x.length === n * inputSize && mode !== 'ten-crop';
+  const views = whole ? (mode === 'flip' ? [x, mirrorImages(x, shape)] : [x]) : testTimeViews(x, n, Math.round(Math.sqrt(x.length / Math.max(1, n))), side, mode);
   const mean = new Float32Array(n * model.classes.length);
   for (const view of views) {
     const probs = scope(() => softmax(model.forward(tensor(view, shape, model.backend), { training: false })));
