@@ -105,7 +105,9 @@ export class Conv2D extends Layer {
 
   how(): string {
     const relu = this.opts.activation === 'relu' ? '; the relu is applied in the same kernel as each output is stored' : '';
-    return `an implicit GEMM: conv2d.wgsl says how to read filters and image patches${relu}`;
+    // Which kernel computes it (the direct one or the implicit GEMM) depends on the adapter: the
+    // explorer appends the one its kernel plan chose.
+    return `each output is its filter times the image patch under it${relu}`;
   }
 
   keras(): KerasLayer {

@@ -110,7 +110,7 @@ export class FusedConv2D extends FusedLayer {
   }
 
   how(): string {
-    return `an implicit GEMM folded from ${this.folded.join(', ')}: conv2d.wgsl says how to read filters and image patches${this.epilogue()}`;
+    return `folded from ${this.folded.join(', ')}: each output is its filter times the image patch under it${this.epilogue()}`;
   }
 
   override macs(input: Shape): number {

@@ -67,20 +67,24 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('kernel explorer',
     expect(await page.textContent('#filters-note')).toMatch(/summed over its input channels/);
 
     const header = (file: string) => readFileSync(`${ROOT}/shaders/${file}`, 'utf8').split('\n')[0];
-    expect(await page.getAttribute('#kernel-source', 'data-file')).toBe('conv2d.wgsl');
-    expect(await page.textContent('#kernel-source .doc')).toContain(header('conv2d.wgsl'));
-    const tabs = await page.$$eval('#kernel-tabs .tab', (ts) => ts.map((t) => t.textContent));
-    expect(tabs.slice(0, 2)).toEqual(['conv2d.wgsl', 'gemm.wgsl']);
-    await page.click('#kernel-tabs .tab:nth-child(2)');
-    await page.waitForSelector('#kernel-source[data-file="gemm.wgsl"]');
-    expect(await page.textContent('#kernel-source .doc')).toContain(header('gemm.wgsl'));
+    // The shader files of the kernel that runs here: on a software adapter the direct
+    // convolution (src/ops/conv2d-webgpu.ts's table), each tab showing its file's header.
+    const tabs = (await page.$$eval('#kernel-tabs .tab', (ts) => ts.map((t) => t.textContent))) as string[];
+    expect(tabs[0]).toBe('conv2d_direct.wgsl');
+    expect(await page.getAttribute('#kernel-source', 'data-file')).toBe(tabs[0]);
+    expect(await page.textContent('#kernel-source .doc')).toContain(header(tabs[0]));
+    for (let i = 1; i < tabs.length; i++) {
+      await page.click(`#kernel-tabs .tab:nth-child(${i + 1})`);
+      await page.waitForSelector(`#kernel-source[data-file="${tabs[i]}"]`);
+      expect(await page.textContent('#kernel-source .doc')).toContain(header(tabs[i]));
+    }
 
     const ms = Number(await page.getAttribute('#timing', 'data-median-ms'));
     expect(ms).toBeGreaterThan(0);
     expect(await page.textContent('#timing b')).toMatch(/^\d+(\.\d+)? ms$/);
     console.log(`[web] explorer: layer ${index} forward on WebGPU (SwiftShader), median of 5: ${ms.toFixed(2)} ms`);
     await page.click('#kernel-tabs .tab:nth-child(1)');
-    await page.waitForSelector('#kernel-source[data-file="conv2d.wgsl"]');
+    await page.waitForSelector(`#kernel-source[data-file="${tabs[0]}"]`);
     await page.screenshot({ path: artifact('explorer-webgpu.png'), fullPage: true });
 
     // A dense layer: matmul.wgsl in front of the GEMM core this adapter gets, the weights as one matrix.
