@@ -253,6 +253,12 @@ async function runTraining({ run, model, optimizer, state, data }: Started, back
       const files = await writeReport(run, data.val, state, backend);
       console.error(`report: ${files.join(', ')}`);
     }
+  } catch (e) {
+    // The memory is exhausted deep in an op, which knows sizes but not the batch: name it here.
+    if (e instanceof FerError && e.message.startsWith('wasm: out of WebAssembly memory')) {
+      throw new FerError(`${e.message.replace(/; use a smaller --batch$/, '')}, training at --batch ${state.settings.batchSize}: use a smaller --batch`);
+    }
+    throw e;
   } finally {
     process.off('SIGINT', onSigint);
   }

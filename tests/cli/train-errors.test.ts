@@ -42,6 +42,16 @@ describe('fer train: one clear line for bad input', () => {
   });
 });
 
+describe('fer train on wasm: a batch too large for WebAssembly memory', () => {
+  it('ends in one line naming the memory wanted and the batch, and saves nothing', async () => {
+    // The seed network's first activation alone at batch 2048 is 2048·256·46·46 floats, 4.4 GB.
+    const out = join(tempDir('cli-oom'), 'run');
+    const r = await fer(['train', '--backend', 'wasm', '--model', 'seed', '--synthetic', '2100', '--batch', '2048', '--epochs', '1', '--out', out]);
+    expectOneLineFailure(r, /^wasm: out of WebAssembly memory: \d+ MiB more wanted with \d+ MiB in use \(limit 4096 MiB\), training at --batch 2048: use a smaller --batch$/);
+    expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(false);
+  });
+});
+
 describe('fer train --data: a CSV with a bad row', () => {
   const dir = tempDir('cli-csv');
   const csv = join(dir, 'fer2013.csv');

@@ -1,8 +1,11 @@
 import { FerError } from '../errors.ts';
 
 const PAGE = 65536;
-/** 2 GiB: the kernels take byte addresses as i32, and 32-bit engines cannot map more. */
-export const MAX_PAGES = 32768;
+/**
+ * 4 GiB, all a 32-bit WebAssembly memory addresses. Addresses past 2 GiB pass through i32
+ * parameters as negative numbers and the kernels read them as unsigned, as WebAssembly does.
+ */
+export const MAX_PAGES = 65536;
 const ALIGN = 64;
 
 /**
