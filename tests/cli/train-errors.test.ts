@@ -47,7 +47,7 @@ describe('fer train on wasm: a batch too large for WebAssembly memory', () => {
     // The seed network's first activation alone at batch 2048 is 2048·256·46·46 floats, 4.4 GB.
     const out = join(tempDir('cli-oom'), 'run');
     const r = await fer(['train', '--backend', 'wasm', '--model', 'seed', '--synthetic', '2100', '--batch', '2048', '--epochs', '1', '--out', out]);
-    expectOneLineFailure(r, /^wasm: out of WebAssembly memory: \d+ MiB more wanted with \d+ MiB in use \(limit 4096 MiB\), training at --batch 2048: use a smaller --batch$/);
+    expectOneLineFailure(r, /^wasm: out of WebAssembly memory: \d+ MiB more wanted with \d+ MiB in use \(limit 2048 MiB\), training at --batch 2048: use a smaller --batch$/);
     expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(false);
   });
 });

@@ -227,7 +227,7 @@ describe.skipIf(!wasm)('wasm memory', () => {
   it('a tensor larger than WebAssembly memory can hold ends in one line naming the memory needed', () => {
     let caught: unknown = null;
     try {
-      wasm!.alloc(1100 * 2 ** 20); // 4.4 GB of floats: over the 4 GiB limit
+      wasm!.alloc(700 * 2 ** 20); // 2.9 GB of floats: over the 2 GiB limit
     } catch (e) {
       caught = e;
     }

@@ -2,10 +2,11 @@ import { FerError } from '../errors.ts';
 
 const PAGE = 65536;
 /**
- * 4 GiB, all a 32-bit WebAssembly memory addresses. Addresses past 2 GiB pass through i32
- * parameters as negative numbers and the kernels read them as unsigned, as WebAssembly does.
+ * 2 GiB. A 4 GiB maximum (all a 32-bit memory addresses; the kernels read i32 addresses as
+ * unsigned) made the Train tab's worker stall in Chromium, so the limit stays at 2 GiB; the seed
+ * network's batch-64 training step does not fit in it (bench/CPU.md's row was measured at 4 GiB).
  */
-export const MAX_PAGES = 65536;
+export const MAX_PAGES = 32768;
 const ALIGN = 64;
 
 /**
