@@ -1,6 +1,7 @@
 import { debug, registerBackend, type Backend } from '../backends.ts';
 import { FerError } from '../errors.ts';
 import type { Storage, Tensor } from '../tensor.ts';
+import { runJob } from './drivers.ts';
 import { WasmHeap } from './heap.ts';
 import { compileKernels, instantiate, wasmUnsupportedReason, type WasmKernels } from './module.ts';
 import { WasmThreads } from './threads.ts';
@@ -75,6 +76,12 @@ export class WasmBackend implements Backend {
     const s = new WasmStorage(this, this.heap.alloc(4 * data.length), data.length);
     s.data.set(data);
     return s;
+  }
+
+  /** Runs a job (drivers.ts) split into `parts`, on the worker threads when there are any and it pays. */
+  run(p: Int32Array, parts: number): void {
+    if (this.threads && parts > 1) this.threads.run(this.kernels, p, parts);
+    else runJob(this.kernels, p, 0, 1);
   }
 
   /** Scratch for a kernel call; give it back with `free`. */

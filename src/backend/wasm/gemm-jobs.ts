@@ -1,5 +1,5 @@
 import type { WasmBackend } from './backend.ts';
-import { filterParts, JOB, KC, NC, runJob, scratchBytes } from './drivers.ts';
+import { filterParts, JOB, KC, NC, scratchBytes } from './drivers.ts';
 
 // The three products the ops hand to the WebAssembly kernels, given byte addresses in the
 // shared memory: pack the left operand once (the weights, once per layer per pass), run the
@@ -80,7 +80,7 @@ export function convForwardJob(be: WasmBackend, g: ConvGeometry, K: number, x: n
   const scratch = be.scratch(per * parts);
   try {
     const p = Int32Array.of(JOB.convForward, pad.xp, pad.geo, a.at, K, CRS, cols, g.OH * g.OW, y, e.bias, e.scale, e.shift, e.relu ? 1 : 0, scratch, per);
-    be.threads ? be.threads.run(be.kernels, p, parts) : runAlone(be, p);
+    be.run(p, parts);
   } finally {
     be.free(scratch, per * parts);
     pad.release();
@@ -103,7 +103,7 @@ export function convBackwardFilterJob(be: WasmBackend, g: ConvGeometry, K: numbe
   const scratch = be.scratch(per * parts);
   try {
     const p = Int32Array.of(JOB.convBackwardFilter, pad.xp, pad.geo, dy, K, CRS, pixels, g.OH * g.OW, partials, scratch, per);
-    be.threads ? be.threads.run(be.kernels, p, parts) : runAlone(be, p);
+    be.run(p, parts);
     const sums = be.heap.f32(partials, K * CRS * parts);
     dw.set(sums.subarray(0, K * CRS));
     for (let t = 1; t < parts; t++) {
@@ -134,16 +134,11 @@ export function matmulJob(
     const scratch = be.scratch(per * parts);
     try {
       const p = Int32Array.of(JOB.matmul, left.at, b, brs, bcs, M, K, N, c, N, 0, 0, 0, scratch, per);
-      be.threads ? be.threads.run(be.kernels, p, parts) : runAlone(be, p);
+      be.run(p, parts);
     } finally {
       be.free(scratch, per * parts);
       be.free(left.at, left.bytes);
     }
   }
   if (e.bias || e.scale || e.shift || e.relu) be.kernels.finish_cols(c, M, N, e.bias, e.scale, e.shift, e.relu ? 1 : 0);
-}
-
-/** No worker threads: part 0 of 1 is the whole job. */
-function runAlone(be: WasmBackend, p: Int32Array): void {
-  runJob(be.kernels, p, 0, 1);
 }

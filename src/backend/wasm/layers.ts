@@ -1,5 +1,5 @@
 import type { WasmBackend } from './backend.ts';
-import { JOB, runJob } from './drivers.ts';
+import { JOB } from './drivers.ts';
 
 // The memory-bound layers on the WebAssembly kernels (elementwise.wat), split over the threads:
 // ReLU by runs of values, max-pooling by planes, batch norm by channels. The formulas are the
@@ -11,8 +11,7 @@ const PARALLEL_MIN_VALUES = 1 << 16;
 
 function run(be: WasmBackend, values: number, pieces: number, p: Int32Array): void {
   const parts = values < PARALLEL_MIN_VALUES ? 1 : Math.max(1, Math.min(be.threadCount, pieces));
-  if (be.threads && parts > 1) be.threads.run(be.kernels, p, parts);
-  else runJob(be.kernels, p, 0, 1);
+  be.run(p, parts);
 }
 
 /** A number's float32 bits as an i32, for a job's parameter list. */
