@@ -250,30 +250,55 @@
   ;; The store step of the forward pass: the product block cs[K × nc] (row-major, columns
   ;; j0 .. j0+nc of the batch) goes to y[N, K, P] in NCHW order, each value finished as
   ;; relu(v + bias[k]) · scale[k] + shift[k] (pointers 0 = absent), as finish_cols does per column.
+  ;; A row of the block is one or more runs of pixels that are contiguous in y (a run ends where an
+  ;; image does); each run goes four values at a time, then one at a time for its last 0–3.
+  ;; relu is pmax(0, v): 0 < v ? v : 0, so NaN gives 0 as the scalar select does. (A scalar loop
+  ;; with the NCHW index per value took 12% of the seed's largest convolution; this takes ~1%.)
   (func (export "store_conv")
     (param $cs i32) (param $y i32) (param $K i32) (param $P i32) (param $j0 i32) (param $nc i32)
     (param $bias i32) (param $scale i32) (param $shift i32) (param $relu i32)
     (local $k i32) (local $jj i32) (local $n i32) (local $pix i32) (local $v f32)
-    (local $b f32) (local $sc f32) (local $sh f32) (local $from i32) (local $rowBytes i32)
+    (local $b f32) (local $sc f32) (local $sh f32) (local $from i32) (local $to i32) (local $run i32) (local $i i32)
+    (local $bv v128) (local $scv v128) (local $shv v128) (local $vv v128)
     (if (i32.or (i32.eqz (local.get $K)) (i32.eqz (local.get $nc))) (then (return)))
     (loop $filters
       (local.set $b (if (result f32) (local.get $bias) (then (f32.load (i32.add (local.get $bias) (i32.shl (local.get $k) (i32.const 2))))) (else (f32.const 0))))
       (local.set $sc (if (result f32) (local.get $scale) (then (f32.load (i32.add (local.get $scale) (i32.shl (local.get $k) (i32.const 2))))) (else (f32.const 1))))
       (local.set $sh (if (result f32) (local.get $shift) (then (f32.load (i32.add (local.get $shift) (i32.shl (local.get $k) (i32.const 2))))) (else (f32.const 0))))
+      (local.set $bv (f32x4.splat (local.get $b)))
+      (local.set $scv (f32x4.splat (local.get $sc)))
+      (local.set $shv (f32x4.splat (local.get $sh)))
       (local.set $from (i32.add (local.get $cs) (i32.shl (i32.mul (local.get $k) (local.get $nc)) (i32.const 2))))
       (local.set $n (i32.div_u (local.get $j0) (local.get $P)))
       (local.set $pix (i32.rem_u (local.get $j0) (local.get $P)))
       (local.set $jj (local.get $nc))
-      (loop $cols
-        (local.set $v (f32.add (f32.load (local.get $from)) (local.get $b)))
-        (if (local.get $relu) (then (local.set $v (select (local.get $v) (f32.const 0) (f32.gt (local.get $v) (f32.const 0))))))
-        (f32.store (i32.add (local.get $y)
-            (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $K)) (local.get $k)) (local.get $P)) (local.get $pix)) (i32.const 2)))
-          (f32.add (f32.mul (local.get $v) (local.get $sc)) (local.get $sh)))
-        (local.set $from (i32.add (local.get $from) (i32.const 4)))
-        (if (i32.eq (local.tee $pix (i32.add (local.get $pix) (i32.const 1))) (local.get $P)) (then
-          (local.set $pix (i32.const 0))
-          (local.set $n (i32.add (local.get $n) (i32.const 1)))))
-        (br_if $cols (local.tee $jj (i32.sub (local.get $jj) (i32.const 1)))))
+      (loop $runs
+        ;; this run: pixels pix .. pix+run of image n, filter k
+        (local.set $run (i32.sub (local.get $P) (local.get $pix)))
+        (if (i32.gt_u (local.get $run) (local.get $jj)) (then (local.set $run (local.get $jj))))
+        (local.set $to (i32.add (local.get $y)
+          (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $K)) (local.get $k)) (local.get $P)) (local.get $pix)) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (block $vecEnd (loop $vec
+          (br_if $vecEnd (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $run)))
+          (local.set $vv (f32x4.add (v128.load (local.get $from)) (local.get $bv)))
+          (if (local.get $relu) (then (local.set $vv (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $vv)))))
+          (v128.store (local.get $to) (f32x4.add (f32x4.mul (local.get $vv) (local.get $scv)) (local.get $shv)))
+          (local.set $from (i32.add (local.get $from) (i32.const 16)))
+          (local.set $to (i32.add (local.get $to) (i32.const 16)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $vec)))
+        (block $tailEnd (loop $tail
+          (br_if $tailEnd (i32.ge_s (local.get $i) (local.get $run)))
+          (local.set $v (f32.add (f32.load (local.get $from)) (local.get $b)))
+          (if (local.get $relu) (then (local.set $v (select (local.get $v) (f32.const 0) (f32.gt (local.get $v) (f32.const 0))))))
+          (f32.store (local.get $to) (f32.add (f32.mul (local.get $v) (local.get $sc)) (local.get $sh)))
+          (local.set $from (i32.add (local.get $from) (i32.const 4)))
+          (local.set $to (i32.add (local.get $to) (i32.const 4)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $tail)))
+        (local.set $pix (i32.const 0))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $runs (local.tee $jj (i32.sub (local.get $jj) (local.get $run)))))
       (br_if $filters (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (local.get $K)))))
 )

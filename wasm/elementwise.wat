@@ -67,6 +67,7 @@
     ;; $dy = 0: forward (x → y). Otherwise backward: y unused, dx from x and dy.
     (local $p i32) (local $oh i32) (local $ow i32) (local $OH i32) (local $OW i32)
     (local $top i32) (local $bot i32) (local $o i32) (local $k i32) (local $g f32) (local $rowB i32)
+    (local $t0 v128) (local $t1 v128) (local $b0 v128) (local $b1 v128)
     (local.set $OH (i32.shr_u (local.get $H) (i32.const 1)))
     (local.set $OW (i32.shr_u (local.get $W) (i32.const 1)))
     (local.set $rowB (i32.shl (local.get $W) (i32.const 2)))
@@ -82,6 +83,32 @@
         (local.set $top (i32.shl (i32.mul (i32.add (i32.mul (local.get $p) (local.get $H)) (i32.shl (local.get $oh) (i32.const 1))) (local.get $W)) (i32.const 2)))
         (local.set $bot (i32.add (local.get $top) (local.get $rowB)))
         (local.set $ow (i32.const 0))
+        (if (i32.eqz (local.get $dy)) (then
+          ;; Forward, four windows at a time: the two rows' 8 values split into the windows' left
+          ;; (even) and right (odd) columns, then pmax(pmax(pmax(a, b), c), d). pmax(m, v) is
+          ;; m < v ? v : m, exactly the scalar "later cells win only if greater" (ties, ±0 and NaN
+          ;; included), so both paths give the same value. 2(ow + 4) ≤ W: no read past the row.
+          (local.set $o (i32.shl (i32.mul (i32.add (i32.mul (local.get $p) (local.get $OH)) (local.get $oh)) (local.get $OW)) (i32.const 2)))
+          (block $vecEnd (loop $vec
+            (br_if $vecEnd (i32.gt_u (i32.add (local.get $ow) (i32.const 4)) (local.get $OW)))
+            (local.set $t0 (v128.load (i32.add (local.get $x) (local.get $top))))
+            (local.set $t1 (v128.load offset=16 (i32.add (local.get $x) (local.get $top))))
+            (local.set $b0 (v128.load (i32.add (local.get $x) (local.get $bot))))
+            (local.set $b1 (v128.load offset=16 (i32.add (local.get $x) (local.get $bot))))
+            (v128.store (i32.add (local.get $y) (local.get $o))
+              (f32x4.pmax
+                (f32x4.pmax
+                  (f32x4.pmax
+                    (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $t0) (local.get $t1))
+                    (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $t0) (local.get $t1)))
+                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $b0) (local.get $b1)))
+                (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $b0) (local.get $b1))))
+            (local.set $top (i32.add (local.get $top) (i32.const 32)))
+            (local.set $bot (i32.add (local.get $bot) (i32.const 32)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+            (br $vec)))))
+        ;; one window at a time: the backward pass, and the forward pass's last 0–3 windows
         (block $colsEnd (loop $cols
           (br_if $colsEnd (i32.ge_u (local.get $ow) (local.get $OW)))
           (local.set $k (call $argmax4

@@ -12,10 +12,14 @@
 ;;
 ;; The register block (micro-kernel). Each call of the inner loop computes a 4×8 block of C,
 ;; held in eight f32x4 accumulators (row i, columns 0–3 and 4–7). One step of k:
-;;   2 vector loads of B (8 numbers), 4 scalar loads of A each splatted to all four lanes,
+;;   2 vector loads of B (8 numbers), 4 loads of one A number each into all four lanes
+;;   (v128.load32_splat: one broadcast load, vbroadcastss on x86, where f32.load then f32x4.splat
+;;   is a load and a shuffle: the broadcast load made this loop 27% faster here),
 ;;   8 vector multiplies and 8 vector adds = 32 multiply-adds for 6 loads.
-;; That is 8 + 2 + 1 of the 16 SIMD registers V8 gives x86-64, so nothing spills.
-;; WebAssembly SIMD has no fused multiply-add outside relaxed-SIMD, hence mul then add.
+;; That is 8 + 2 + 1 of the 16 SIMD registers V8 gives x86-64, so nothing spills. (5×8, 6×8 and
+;; 7×8 blocks, measured, ran at half the speed: V8 then spills accumulators.)
+;; WebAssembly SIMD has no fused multiply-add outside relaxed-SIMD, hence mul then add; on this
+;; Zen 5 relaxed_madd measured no faster than mul + add (separate multiply and add pipes).
 ;;
 ;; What stays in cache. The caller cuts K into slices of at most 256 (pack.wat's caller,
 ;; src/backend/wasm/drivers.ts): one B panel slice is 256·8·4 = 8 KiB and stays in L1 while
@@ -59,16 +63,16 @@
         (loop $overK
           (local.set $y0 (v128.load offset=0 (local.get $b)))
           (local.set $y1 (v128.load offset=16 (local.get $b)))
-          (local.set $x0 (f32x4.splat (f32.load offset=0 (local.get $a))))
+          (local.set $x0 (v128.load32_splat offset=0 (local.get $a)))
           (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x0) (local.get $y0))))
           (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x0) (local.get $y1))))
-          (local.set $x1 (f32x4.splat (f32.load offset=4 (local.get $a))))
+          (local.set $x1 (v128.load32_splat offset=4 (local.get $a)))
           (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x1) (local.get $y0))))
           (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x1) (local.get $y1))))
-          (local.set $x2 (f32x4.splat (f32.load offset=8 (local.get $a))))
+          (local.set $x2 (v128.load32_splat offset=8 (local.get $a)))
           (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x2) (local.get $y0))))
           (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x2) (local.get $y1))))
-          (local.set $x3 (f32x4.splat (f32.load offset=12 (local.get $a))))
+          (local.set $x3 (v128.load32_splat offset=12 (local.get $a)))
           (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x3) (local.get $y0))))
           (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x3) (local.get $y1))))
           (local.set $a (i32.add (local.get $a) (i32.const 16)))

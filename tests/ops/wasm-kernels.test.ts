@@ -132,11 +132,19 @@ describe.skipIf(!wasm)('wasm elementwise kernels against the specification', () 
     });
   }
 
-  for (const shape of [[1, 1, 2, 2], [2, 3, 5, 7], [3, 4, 8, 10], [1, 2, 9, 9]] as Shape[]) {
-    it(`2×2 max-pooling forward and backward ${JSON.stringify(shape)}, ties included (the first maximum wins)`, async () => {
+  // Output widths 1, 3, 5, 4 and 9: the forward kernel's four-window vector loop, its scalar
+  // tail, and both together (with an odd last column that no window reads).
+  for (const shape of [[1, 1, 2, 2], [2, 3, 5, 7], [3, 4, 8, 10], [1, 2, 9, 9], [2, 3, 6, 19]] as Shape[]) {
+    it(`2×2 max-pooling forward and backward ${JSON.stringify(shape)}, ties, ±0 and NaN included (the first maximum wins)`, async () => {
       const data = randomArray(size(shape));
       // ties: a few windows with equal values, where the first in row-major order must win
       for (let i = 0; i + 1 < data.length; i += 7) data[i + 1] = data[i];
+      // -0 before +0 in a window's top row (the first, -0, must win), and a NaN in one window
+      const W = shape[3];
+      if (W >= 4) {
+        data[0] = -0; data[1] = 0; data[W] = -1; data[W + 1] = -1;
+        data[2] = Number.NaN;
+      }
       const [x, xw] = both(data, shape);
       const y = maxPool2d(x);
       const yw = maxPool2d(xw);
