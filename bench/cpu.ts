@@ -9,7 +9,7 @@
 // Candidates of a workload are timed in alternation (rounds of one call each), so a drifting
 // load affects them alike; PyTorch, another process, runs after them.
 // Writes bench/results/cpu.json and bench/CPU.md (--out DIR elsewhere, --no-write nowhere).
-//   node --import ./src/cli/register.mjs bench/cpu.ts [--quick] [--budget S] [--no-pytorch]
+//   node --import ./src/cli/register.mjs bench/cpu.ts [--quick] [--budget S] [--no-pytorch] [--only REGEX]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -40,8 +40,13 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     'no-write': { type: 'boolean' },
     'no-pytorch': { type: 'boolean' },
+    only: { type: 'string' },
   },
 });
+// --only REGEX: just the rows whose workload (e.g. "seed inference batch 1", "GEMM 512³") matches;
+// a partial table is printed, not written over bench/CPU.md (unless --out names a place).
+const only = args.only ? new RegExp(args.only, 'i') : null;
+const wanted = (what: string) => !only || only.test(what);
 const budgetMs = 1000 * Number(args.budget);
 const quick = args.quick ?? false;
 const say = (l: string) => console.error(l);
@@ -118,7 +123,7 @@ const tfThreads = Number(/(\d+) thread/.exec(tfNote)?.[1] ?? 1);
 
 // ---- the WebAssembly SIMD peak ----
 
-{
+if (wanted('WebAssembly f32x4 mul+add peak')) {
   const { default: initWabt } = await import('wabt');
   const wabt = await initWabt();
   const text = readFileSync(join(BENCH_DIR, 'peak.wat'), 'utf8');
@@ -139,7 +144,7 @@ const GEMMS: [string, number, number, number][] = [
   ['GEMM 1024³', 1024, 1024, 1024],
   ['GEMM seed conv2d_1 (M 256, N 2116, K 2304)', 256, 2116, 2304],
 ];
-for (const [what, M, N, K] of quick ? GEMMS.slice(0, 1) : GEMMS) {
+for (const [what, M, N, K] of (quick ? GEMMS.slice(0, 1) : GEMMS).filter(([what]) => wanted(what))) {
   const flops = 2 * M * N * K;
   const a = randoms(M * K);
   const b = randoms(K * N);
@@ -159,7 +164,7 @@ for (const [what, M, N, K] of quick ? GEMMS.slice(0, 1) : GEMMS) {
   ins?.dispose();
   say(`${what} done`);
 }
-{
+if (wanted('seed conv2d_1 forward')) {
   // The convolution itself, forward, batch 1 (the GEMM above plus implicit im2col and the epilogue).
   const what = 'seed conv2d_1 forward, x[1,256,46,46] w[256,256,3,3]';
   const flops = 2 * 256 * 2116 * 2304;
@@ -252,6 +257,7 @@ function pytorch(c: ModelCase, threads: number): { ms: number } | string {
 
 for (const c of CASES) {
   const what = `${c.model} ${c.mode === 'train' ? 'training step (Adam)' : 'inference'}`;
+  if (!wanted(`${what} batch ${c.batch}`)) continue;
   const flops = modelFlops(c.model, c.mode, c.batch);
   const base = { what, batch: c.batch, flops, images: c.batch };
   const made: { call: () => void; dispose: () => void }[] = [];
@@ -318,7 +324,7 @@ for (const [what] of GEMMS) ratioLine(`${what}, ours wasm 1 thread / 2 threads (
 if (skipped.length) lines.push('', 'Not measured:', '', ...skipped.map((s) => `- ${s}`));
 const md = lines.join('\n') + '\n';
 console.log(md);
-if (!args['no-write']) {
+if (!args['no-write'] && (!only || args.out)) {
   const dir = args.out ?? BENCH_DIR;
   mkdirSync(join(dir, 'results'), { recursive: true });
   writeFileSync(join(dir, 'results', 'cpu.json'), JSON.stringify({ date: new Date().toISOString(), cpu: cpuModel(), vcpus: cpus().length, node: process.version, ours: wasm.description, tfjs: tfNote, load, rows, skipped }, null, 2) + '\n');

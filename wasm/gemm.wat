@@ -135,4 +135,101 @@
               (br_if $rowsLoop (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $rows))))))
         (br_if $overM (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $panelsM))))
       (br_if $overN (i32.lt_u (local.tee $q (i32.add (local.get $q) (i32.const 1))) (local.get $panelsN)))))
+
+  ;; gemm_rows: the same product for a few rows of A (a dense layer at batch 1–4), with B read
+  ;; where it lies: row-major, b + (k·brs + n)·4, no packing. Packing B would read and write
+  ;; every weight once more than the product reads it, and with at most 4 rows of A there is no
+  ;; reuse to pay that back. For each row m: C[m, :] = 0, then for each k the row
+  ;; C[m, :] += A(m, k) · B[k, :], four columns per step (one load32_splat of A, one load of B,
+  ;; a multiply and an add into C, which for N ≤ a few thousand stays in L1), the last 0–3
+  ;; columns one at a time. A(m, k) is at a + (m·ars + k·acs)·4; C row-major with ldc.
+  ;; Work per output: K multiply-adds, in order k = 0, 1, … (the packed path sums K in slices).
+  (func (export "gemm_rows")
+    (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $brs i32) (param $c i32) (param $ldc i32)
+    (param $M i32) (param $N i32) (param $K i32)
+    (local $m i32) (local $k i32) (local $n i32) (local $n4 i32) (local $x v128) (local $xs f32)
+    (local $crow i32) (local $brow i32) (local $at i32)
+    (local.set $n4 (i32.and (local.get $N) (i32.const -4)))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $m) (local.get $M)))
+      (local.set $crow (i32.add (local.get $c) (i32.shl (i32.mul (local.get $m) (local.get $ldc)) (i32.const 2))))
+      (memory.fill (local.get $crow) (i32.const 0) (i32.shl (local.get $N) (i32.const 2)))
+      (local.set $k (i32.const 0))
+      (block $kDone (loop $overK
+        (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
+        (local.set $at (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $m) (local.get $ars)) (i32.mul (local.get $k) (local.get $acs))) (i32.const 2))))
+        (local.set $x (v128.load32_splat (local.get $at)))
+        (local.set $xs (f32.load (local.get $at)))
+        (local.set $brow (i32.add (local.get $b) (i32.shl (i32.mul (local.get $k) (local.get $brs)) (i32.const 2))))
+        (local.set $n (i32.const 0))
+        (block $vecEnd (loop $vec
+          (br_if $vecEnd (i32.ge_u (local.get $n) (local.get $n4)))
+          (v128.store (i32.add (local.get $crow) (i32.shl (local.get $n) (i32.const 2)))
+            (f32x4.add (v128.load (i32.add (local.get $crow) (i32.shl (local.get $n) (i32.const 2))))
+                       (f32x4.mul (local.get $x) (v128.load (i32.add (local.get $brow) (i32.shl (local.get $n) (i32.const 2)))))))
+          (local.set $n (i32.add (local.get $n) (i32.const 4)))
+          (br $vec)))
+        (block $tailEnd (loop $tail
+          (br_if $tailEnd (i32.ge_u (local.get $n) (local.get $N)))
+          (f32.store (i32.add (local.get $crow) (i32.shl (local.get $n) (i32.const 2)))
+            (f32.add (f32.load (i32.add (local.get $crow) (i32.shl (local.get $n) (i32.const 2))))
+                     (f32.mul (local.get $xs) (f32.load (i32.add (local.get $brow) (i32.shl (local.get $n) (i32.const 2)))))))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (br $tail)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $overK)))
+      (local.set $m (i32.add (local.get $m) (i32.const 1)))
+      (br $rows))))
+
+  ;; gemm_rows_t: as gemm_rows, for B given transposed (B(k, n) at b + (n·bcs + k)·4, a dense
+  ;; layer's weight stored [outputs, inputs]) and A's rows contiguous (A(m, k) at a + (m·ars + k)·4):
+  ;; each output is the dot product of two contiguous rows, eight k at a time in two f32x4
+  ;; accumulators (two chains hide the add's latency), then four, then one at a time; the lanes
+  ;; are summed at the end. Each weight is read once, in order.
+  (func (export "gemm_rows_t")
+    (param $a i32) (param $ars i32) (param $b i32) (param $bcs i32) (param $c i32) (param $ldc i32)
+    (param $M i32) (param $N i32) (param $K i32)
+    (local $m i32) (local $n i32) (local $k i32) (local $arow i32) (local $brow i32)
+    (local $s0 v128) (local $s1 v128) (local $s f32)
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $m) (local.get $M)))
+      (local.set $arow (i32.add (local.get $a) (i32.shl (i32.mul (local.get $m) (local.get $ars)) (i32.const 2))))
+      (local.set $n (i32.const 0))
+      (block $colsDone (loop $cols
+        (br_if $colsDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $brow (i32.add (local.get $b) (i32.shl (i32.mul (local.get $n) (local.get $bcs)) (i32.const 2))))
+        (local.set $s0 (v128.const i32x4 0 0 0 0))
+        (local.set $s1 (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (block $e8 (loop $by8
+          (br_if $e8 (i32.gt_u (i32.add (local.get $k) (i32.const 8)) (local.get $K)))
+          (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul
+            (v128.load (i32.add (local.get $arow) (i32.shl (local.get $k) (i32.const 2))))
+            (v128.load (i32.add (local.get $brow) (i32.shl (local.get $k) (i32.const 2)))))))
+          (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul
+            (v128.load offset=16 (i32.add (local.get $arow) (i32.shl (local.get $k) (i32.const 2))))
+            (v128.load offset=16 (i32.add (local.get $brow) (i32.shl (local.get $k) (i32.const 2)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 8)))
+          (br $by8)))
+        (if (i32.le_u (i32.add (local.get $k) (i32.const 4)) (local.get $K)) (then
+          (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul
+            (v128.load (i32.add (local.get $arow) (i32.shl (local.get $k) (i32.const 2))))
+            (v128.load (i32.add (local.get $brow) (i32.shl (local.get $k) (i32.const 2)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 4)))))
+        (local.set $s0 (f32x4.add (local.get $s0) (local.get $s1)))
+        (local.set $s (f32.add
+          (f32.add (f32x4.extract_lane 0 (local.get $s0)) (f32x4.extract_lane 1 (local.get $s0)))
+          (f32.add (f32x4.extract_lane 2 (local.get $s0)) (f32x4.extract_lane 3 (local.get $s0)))))
+        (block $e1 (loop $by1
+          (br_if $e1 (i32.ge_u (local.get $k) (local.get $K)))
+          (local.set $s (f32.add (local.get $s) (f32.mul
+            (f32.load (i32.add (local.get $arow) (i32.shl (local.get $k) (i32.const 2))))
+            (f32.load (i32.add (local.get $brow) (i32.shl (local.get $k) (i32.const 2)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $by1)))
+        (f32.store (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $m) (local.get $ldc)) (local.get $n)) (i32.const 2))) (local.get $s))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $cols)))
+      (local.set $m (i32.add (local.get $m) (i32.const 1)))
+      (br $rows))))
 )

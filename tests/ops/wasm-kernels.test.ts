@@ -103,6 +103,11 @@ describe.skipIf(!wasm)('wasm convolution kernels against the specification', () 
 describe.skipIf(!wasm)('wasm matmul against the specification', () => {
   for (const [M, N, K, transA, transB] of [
     [1, 1, 1, false, false], [5, 7, 3, false, false], [33, 17, 300, true, false], [64, 7, 192, false, true], [9, 600, 513, true, true], [130, 260, 70, false, false],
+    // at most 4 rows read B unpacked: gemm_rows (B row-major; column tails of 0–3, A transposed)
+    // and gemm_rows_t (B transposed, a dense layer at batch 1–4; K with tails after 8 and 4);
+    // B transposed with A transposed still packs
+    [1, 515, 1600, false, false], [4, 13, 37, true, false], [2, 6, 9, false, false],
+    [1, 512, 1600, false, true], [3, 8, 5, false, true], [4, 7, 15, false, true], [2, 9, 3, false, true], [3, 10, 12, true, true],
   ] as const) {
     it(`${M}×${K} · ${K}×${N}${transA ? ', A transposed' : ''}${transB ? ', B transposed' : ''}, with and without the epilogue`, async () => {
       const [a, aw] = both(randomArray(M * K), transA ? [K, M] : [M, K]);

@@ -121,12 +121,21 @@ export function convBackwardFilterJob(be: WasmBackend, g: ConvGeometry, K: numbe
  * C[M×N] (row-major at c) = A·B with A(m,k) at a + 4(m·ars + k·acs) and B(k,n) at
  * b + 4(k·brs + n·bcs), then the epilogue per column.
  */
+/** Up to this many rows of A, matmul reads B unpacked (gemm.wat's gemm_rows). */
+export const FEW_ROWS = 4;
+
 export function matmulJob(
   be: WasmBackend, M: number, N: number, K: number,
   a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, e: EpilogueAddresses,
 ): void {
   if (K === 0) {
     be.heap.f32(c, M * N).fill(0);
+  } else if (M <= FEW_ROWS && bcs === 1) {
+    // A dense layer at batch 1–4: B read in place (packing it would cost more than the product).
+    be.kernels.gemm_rows(a, ars, acs, b, brs, c, N, M, N, K);
+  } else if (M <= FEW_ROWS && brs === 1 && acs === 1) {
+    // The same with B transposed (a dense layer's [outputs, inputs] weight): row · row dot products.
+    be.kernels.gemm_rows_t(a, ars, b, bcs, c, N, M, N, K);
   } else {
     const left = packLeft(be, a, M, K, ars, acs);
     const parts = partsFor(be, M * N * K, Math.ceil(N / NC));

@@ -11,6 +11,8 @@ import { FerError } from '../errors.ts';
 /** The kernels' exports, as the drivers call them (every argument an i32: sizes or byte addresses). */
 export interface WasmKernels {
   gemm(ap: number, bp: number, c: number, M: number, N: number, K: number, ldc: number, acc: number, tmp: number): void;
+  gemm_rows(a: number, ars: number, acs: number, b: number, brs: number, c: number, ldc: number, M: number, N: number, K: number): void;
+  gemm_rows_t(a: number, ars: number, b: number, bcs: number, c: number, ldc: number, M: number, N: number, K: number): void;
   pack_a(src: number, M: number, K: number, rs: number, cs: number, out: number): void;
   pack_b(src: number, K: number, N: number, rs: number, cs: number, out: number): void;
   finish_cols(c: number, M: number, N: number, bias: number, scale: number, shift: number, relu: number): void;
