@@ -3,14 +3,14 @@ import { FerError } from '../backend/errors.ts';
 import { mixSeed, Random } from '../backend/random.ts';
 import { keep, scope } from '../backend/scope.ts';
 import { sizeOf } from '../backend/tensor.ts';
+import { argmaxRows } from '../ops/reduce.ts';
 import { assembleBatch } from '../data/batches.ts';
 import type { AugmentOptions } from '../data/augment.ts';
 import { PIXELS, type Dataset } from '../data/dataset.ts';
 import type { Sequential } from '../nn/sequential.ts';
-import { argmaxRows } from '../ops/reduce.ts';
-import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
 import { epochOrder, batchesPerEpoch } from './trainer.ts';
 import type { Optimizer } from './optimizer.ts';
+import { optimizeBatch } from './step.ts';
 import { autotuneConvolutions } from '../nn/autotune.ts';
 
 /**
@@ -48,22 +48,13 @@ export async function trainStep(
   for (let i = 0; i < n; i++) {
     if (!Number.isInteger(y[i]) || y[i] < 0 || y[i] >= K) throw new FerError(`trainStep: label ${y[i]} at ${i} is not a class index 0–${K - 1}`);
   }
-  const backend = model.backend;
-  const out = scope(() => {
-    const weights = opts.classWeights ? tensor(Float32Array.from(opts.classWeights), [K], backend) : null;
-    const logits = model.forward(tensor(x, [n, ...model.inputShape], backend), { training: true, rng: opts.rng ?? new Random(optimizer.step + 1) });
-    const { loss, dlogits } = softmaxCrossEntropy(logits, tensor(Float32Array.from(y), [n], backend), weights);
-    const pred = argmaxRows(logits);
-    model.backward(dlogits);
-    optimizer.apply(model.params());
-    return { loss, pred };
-  });
-  const [lossV, predV] = await Promise.all([out.loss.read(), out.pred.read()]);
-  out.loss.dispose();
-  out.pred.dispose();
-  let correct = 0;
-  for (let i = 0; i < n; i++) if (predV[i] === y[i]) correct++;
-  return { loss: lossV[0], correct, count: n };
+  const weights = opts.classWeights ? tensor(Float32Array.from(opts.classWeights), [K], model.backend) : null;
+  try {
+    const r = await optimizeBatch(model, optimizer, x, Float32Array.from(y), { rng: opts.rng ?? new Random(optimizer.step + 1), weights });
+    return { ...r, count: n };
+  } finally {
+    weights?.dispose();
+  }
 }
 
 /** Class predictions (argmax of the logits) in inference mode, batch by batch. */

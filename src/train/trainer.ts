@@ -1,12 +1,11 @@
 import { tensor } from '../backend/create.ts';
 import { mixSeed, Random } from '../backend/random.ts';
-import { keep, scope } from '../backend/scope.ts';
+import { keep } from '../backend/scope.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Sequential } from '../nn/sequential.ts';
-import { argmaxRows } from '../ops/reduce.ts';
-import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.ts';
 import { assembleBatch } from '../data/batches.ts';
 import { evaluate } from './evaluate.ts';
+import { optimizeBatch } from './step.ts';
 import type { Optimizer } from './optimizer.ts';
 import type { RunFolder } from './run-folder.ts';
 import type { EpochRecord, RunState } from './run-state.ts';
@@ -112,24 +111,12 @@ export async function train(
         const { x, y } = assembleBatch(data.train, idx, s.augment, new Random(mixSeed(s.seed, state.epoch, b, 1)), undefined, undefined, side);
         if (cosine) state.schedule.lr = cosineLr(cosine.peakLr, state.step, s.epochs * batches, cosine.warmupEpochs * batches);
         optimizer.config.lr = state.schedule.lr;
-        const out = scope(() => {
-          const logits = model.forward(tensor(x, [n, ...model.inputShape], backend), {
-            training: true,
-            rng: new Random(mixSeed(s.seed, state.step, 2)),
-          });
-          const { loss, dlogits } = softmaxCrossEntropy(logits, tensor(y, [n], backend), weights, s.labelSmoothing ?? 0);
-          const pred = argmaxRows(logits);
-          model.backward(dlogits);
-          optimizer.apply(model.params());
-          return { loss, pred };
+        const { loss, correct } = await optimizeBatch(model, optimizer, x, y, {
+          rng: new Random(mixSeed(s.seed, state.step, 2)),
+          weights,
+          labelSmoothing: s.labelSmoothing ?? 0,
         });
-        const [lossV, predV] = await Promise.all([out.loss.read(), out.pred.read()]);
-        out.loss.dispose();
-        out.pred.dispose();
-        const loss = lossV[0];
         if (!Number.isFinite(loss)) return diverged(`loss became ${loss} at epoch ${state.epoch + 1}, batch ${b + 1}`);
-        let correct = 0;
-        for (let i = 0; i < n; i++) if (predV[i] === y[i]) correct++;
         p.lossSum += loss * n;
         p.correct += correct;
         p.seen += n;
