@@ -104,7 +104,7 @@ function onMessage(m: FromWorker): void {
       const badge = $('backend');
       badge.dataset.backend = m.backend;
       badge.className = `backend ${m.backend}`;
-      badge.textContent = m.backend === 'webgpu' ? `WebGPU on ${m.reason}` : `CPU — ${m.reason}`;
+      badge.textContent = m.backend === 'webgpu' ? `WebGPU on ${m.reason}` : m.backend === 'wasm' ? `WebAssembly — ${m.reason}` : `CPU — ${m.reason}`;
       break;
     }
     case 'loading':
@@ -229,9 +229,9 @@ function start(): void {
 }
 
 addEventListener('DOMContentLoaded', () => {
-  // ?backend=cpu|webgpu preselects the backend, as on the other pages.
+  // ?backend=cpu|wasm|webgpu preselects the backend, as on the other pages.
   const b = new URLSearchParams(location.search).get('backend');
-  if (b === 'cpu' || b === 'webgpu') $<HTMLSelectElement>('backend-choice').value = b;
+  if (b === 'cpu' || b === 'wasm' || b === 'webgpu') $<HTMLSelectElement>('backend-choice').value = b;
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a')) a.setAttribute('href', `${a.getAttribute('href')!.split('?')[0]}${location.search}`);
   $('source').addEventListener('change', () => {
     const v = $<HTMLSelectElement>('source').value;

@@ -6,7 +6,7 @@ export type DataSource =
   | { kind: 'folder'; files: File[] };
 
 export interface TrainConfig {
-  backend: 'auto' | 'webgpu' | 'cpu';
+  backend: 'auto' | 'webgpu' | 'wasm' | 'cpu';
   network: 'tiny' | 'small';
   source: DataSource;
   optimizer: 'adam' | 'sgd';

@@ -96,7 +96,7 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('demo page, astron
     const { page, errors } = await openPage(browser, { webgpu: false });
     const got = await classifyAstronaut(page, server.url);
     expect(got.backend).toBe('wasm');
-    expect(got.badge).toBe('WebAssembly — WebAssembly SIMD, 1 thread (threads run in Node only); navigator.gpu is not available');
+    expect(got.badge).toBe('WebAssembly — WebAssembly SIMD, 1 thread (the main thread of a page cannot wait for threads; a worker gets them); navigator.gpu is not available');
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expectSameFace(got.faces, cli.faces);
     timings.wasmDetectMs = Number(await page.getAttribute('#timing', 'data-detect-ms'));

@@ -82,6 +82,24 @@ describe.skipIf(!hasChromium || !hasCascade)('Train tab', () => {
     await page.close();
   }, 1_800_000);
 
+  it("WebAssembly: the page's worker trains on SIMD kernels with worker threads of its own", async () => {
+    const { page, errors } = await openPage(browser, { webgpu: false });
+    await startTraining(page, `${server.url}train.html?backend=wasm`, STEPS);
+    await page.waitForSelector('#status[data-done], #status[data-kind="error"]', { timeout: 900_000 });
+    expect(await page.getAttribute('#status', 'data-kind')).not.toBe('error');
+    // The page is cross-origin isolated (fer serve's COOP/COEP) and training runs in a worker,
+    // which may block in Atomics.wait: so it gets the cores (at most 8) as threads.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Math.max(1, Math.min(cores, 8));
+    expect(await page.getAttribute('#backend', 'data-backend')).toBe('wasm');
+    expect(await page.textContent('#backend')).toBe(`WebAssembly — WebAssembly SIMD, ${threads} thread${threads === 1 ? "" : "s"}`);
+    const accuracy = Number(await page.getAttribute('#val-acc', 'data-accuracy'));
+    console.log(`[train] the Train tab on WebAssembly (${threads} threads) reached ${(100 * accuracy).toFixed(1)}% after ${STEPS} steps`);
+    expect(accuracy).toBeGreaterThan(0.4); // chance is 1/7
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 1_800_000);
+
   it('WebGPU: a short run trains on the adapter and draws the filters', async () => {
     const { page, errors } = await openPage(browser, { webgpu: true });
     await startTraining(page, `${server.url}train.html?backend=webgpu`, 25);

@@ -4,7 +4,7 @@ import type { Storage, Tensor } from '../tensor.ts';
 import { runJob } from './drivers.ts';
 import { WasmHeap } from './heap.ts';
 import { compileKernels, instantiate, wasmUnsupportedReason, type WasmKernels } from './module.ts';
-import { WasmThreads } from './threads.ts';
+import { inBrowserWorker, WasmThreads } from './threads.ts';
 
 /**
  * A tensor's block of the shared WebAssembly memory. The Float32Array view over it is what
@@ -52,11 +52,12 @@ export class WasmBackend implements Backend {
   /** One line for the user: SIMD, thread count, and why not more. */
   readonly description: string;
 
-  constructor(modules: WebAssembly.Module[], threads: number, note: string, shared = true) {
-    this.heap = new WasmHeap(shared);
+  constructor(modules: WebAssembly.Module[], heap: WasmHeap, threads: WasmThreads | null, note: string) {
+    this.heap = heap;
     this.kernels = instantiate(modules, this.heap.memory);
-    this.threads = threads > 1 ? WasmThreads.create(threads, modules, this.heap.memory) : null;
-    this.description = `WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}${note ? ` (${note})` : ''}`;
+    this.threads = threads;
+    const n = threads?.threads ?? 1;
+    this.description = `WebAssembly SIMD, ${n} thread${n === 1 ? '' : 's'}${note ? ` (${note})` : ''}`;
   }
 
   /** At most this many threads take part in a job (tests and benchmarks lower it to compare). */
@@ -109,13 +110,16 @@ export function initWasm(opts: { threads?: number } = {}): Promise<WasmBackend> 
     if (why) throw new FerError(`wasm backend unavailable: ${why}`);
     const shared = typeof SharedArrayBuffer !== 'undefined';
     const modules = await compileKernels(shared);
-    // Worker threads block in Atomics.wait, which a page's main thread may not do: threads in
-    // Node; one thread in a browser (and without shared memory anywhere).
+    // The caller blocks in Atomics.wait while the threads work, which a page's main thread may
+    // not do: threads in Node and in a page's workers; one thread on a page's main thread (and
+    // without shared memory anywhere).
     const node = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
-    const canThread = node && shared;
+    const canThread = shared && (node || inBrowserWorker());
     const threads = canThread ? (opts.threads ?? WasmThreads.count()) : 1;
-    const note = canThread ? '' : !shared ? 'no SharedArrayBuffer: the page is not cross-origin isolated' : 'threads run in Node only';
-    instance = new WasmBackend(modules, threads, note, shared);
+    const note = canThread ? '' : !shared ? 'no SharedArrayBuffer: the page is not cross-origin isolated' : 'the main thread of a page cannot wait for threads; a worker gets them';
+    const heap = new WasmHeap(shared);
+    const pool = threads > 1 ? await WasmThreads.create(threads, modules, heap.memory) : null;
+    instance = new WasmBackend(modules, heap, pool, note);
     registerBackend(instance);
     return instance;
   })();
