@@ -12,7 +12,7 @@ import {
   batchNormWorkgroup,
   type BatchNormGeometry,
 } from '../../src/ops/batchnorm.ts';
-import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
+import { batchNormBackwardBounds, expectClose, expectWithin, GPU_TOLERANCE } from '../support/compare.ts';
 import { gpu } from '../support/gpu.ts';
 import { dot, expectGradient, toF64 } from '../support/gradcheck.ts';
 import { randomArray } from '../support/random.ts';
@@ -161,7 +161,10 @@ async function compareBackends(shape: Shape, wg?: number, xScale = { lo: -1, hi:
     gotB = { dx: empty(shape, 'webgpu'), dgamma: empty([g.C], 'webgpu'), dbeta: empty([g.C], 'webgpu') };
     batchNormBackwardGpu(g, w.x, w.dy, w.gamma, mean, invStd, gotB.dx, gotB.dgamma, gotB.dbeta, wg);
   }
-  for (const k of ['dx', 'dgamma', 'dbeta'] as const) expectClose(await gotB[k].read(), await wantB[k].read(), GPU_TOLERANCE, `backward ${k}`);
+  // dx, dγ = Σ dy·x̂ and dβ = Σ dy cancel (few values per channel can make them ~0): each is held
+  // to GPU_TOLERANCE of its terms' size, not of its own.
+  const bounds = batchNormBackwardBounds(x, dy, gamma, await want.mean.read(), await want.invStd.read(), shape, GPU_TOLERANCE);
+  for (const k of ['dx', 'dgamma', 'dbeta'] as const) expectWithin(await gotB[k].read(), await wantB[k].read(), bounds[k], `backward ${k}`);
 }
 
 describe('batchnorm: WebGPU against the CPU twin', () => {

@@ -38,3 +38,57 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   const err = relativeError(actual, expected);
   expect(err, `${what}: relative error ${err.toExponential(2)} > ${tol}`).toBeLessThanOrEqual(tol);
 }
+
+/**
+ * |actual[i] − expected[i]| ≤ bound (or bound[i]) everywhere, for results that cancel: a sum of
+ * terms of mixed sign can come out near zero, where rounding is a large relative error of the
+ * result but a small one of its terms, so the bound is set from the terms' size.
+ */
+export function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<number>, bound: number | ArrayLike<number>, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const b = typeof bound === 'number' ? bound : bound[i];
+    const d = Math.abs(actual[i] - expected[i]);
+    if (!(d <= b)) expect.fail(`${what}: element ${i} is ${actual[i]}, wanted ${expected[i]} ± ${b.toExponential(2)}`);
+  }
+}
+
+/**
+ * Bounds for comparing batch norm's backward pass on two backends, from the size of each
+ * result's terms: dx_i = γ·invStd·(dy_i − mean dy − x̂_i·mean(dy·x̂)) gets
+ * tol·|γ·invStd|·(|dy_i| + mean|dy| + |x̂_i|·mean|dy·x̂|), dγ = Σ dy·x̂ gets tol·Σ|dy·x̂| and
+ * dβ = Σ dy gets tol·Σ|dy|, over the channel (x̂ = (x − mean)·invStd). x and dy are [N, C, ...].
+ */
+export function batchNormBackwardBounds(
+  x: ArrayLike<number>, dy: ArrayLike<number>, gamma: ArrayLike<number>, mean: ArrayLike<number>, invStd: ArrayLike<number>,
+  shape: readonly number[], tol: number,
+): { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
+  const [N, C] = shape;
+  const S = shape.slice(2).reduce((a, b) => a * b, 1);
+  const m = N * S;
+  const dx = new Float64Array(x.length);
+  const dgamma = new Float64Array(C);
+  const dbeta = new Float64Array(C);
+  const at = (n: number, c: number, s: number) => (n * C + c) * S + s;
+  for (let c = 0; c < C; c++) {
+    let absDy = 0;
+    let absDyXhat = 0;
+    for (let n = 0; n < N; n++) {
+      for (let s = 0; s < S; s++) {
+        const i = at(n, c, s);
+        absDy += Math.abs(dy[i]);
+        absDyXhat += Math.abs(dy[i] * (x[i] - mean[c]) * invStd[c]);
+      }
+    }
+    dgamma[c] = tol * absDyXhat;
+    dbeta[c] = tol * absDy;
+    const scale = Math.abs(gamma[c] * invStd[c]);
+    for (let n = 0; n < N; n++) {
+      for (let s = 0; s < S; s++) {
+        const i = at(n, c, s);
+        dx[i] = tol * scale * (Math.abs(dy[i]) + absDy / m + Math.abs((x[i] - mean[c]) * invStd[c]) * (absDyXhat / m));
+      }
+    }
+  }
+  return { dx, dgamma, dbeta };
+}
