@@ -14,6 +14,7 @@ import { modelFromBytes } from '../../src/nn/model-file.ts';
 import { startServer, type RunningServer } from '../../src/cli/serve.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
 import { artifact, ASTRONAUT, exposeFer, hasAstronaut, hasCascade, hasChromium, launch, openPage, ROOT, testModelPath, type FerModule } from './browser.ts';
+import { cropImages } from '../../src/nn/test-time.ts';
 
 declare const fer: FerModule;
 
@@ -108,7 +109,10 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('kernel explorer',
     const box = detectFaces(gray, loadCascadeFile(DEFAULT_CASCADE))[0];
     const input = faceInput(gray, box);
     const { model } = modelFromBytes(new Uint8Array(readFileSync(modelPath)), modelPath, 'cpu');
-    const want = await model.layers[0].forward(tensor(input, [1, 1, 48, 48], 'cpu'), { training: false }).read();
+    // a model trained on crops reads the face's centre crop
+    const side = model.inputShape[1];
+    const margin = (48 - side) / 2;
+    const want = await model.layers[0].forward(tensor(cropImages(input, 1, 48, side, margin, margin), [1, 1, side, side], 'cpu'), { training: false }).read();
 
     const { page } = await openPage(browser, { webgpu: true });
     await page.goto(`${server.url}explorer.html?backend=webgpu`);
