@@ -5,6 +5,9 @@ import type { BackendName } from '../backend/tensor.ts';
 
 export const BACKEND_CHOICES = ['webgpu', 'wasm', 'cpu'] as const;
 
+/** The `--backend` flag, as every command that computes declares it. */
+export const BACKEND_FLAG = { kind: 'choice', choices: BACKEND_CHOICES, help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' } as const;
+
 /**
  * Opens the backend a command asked for and says which it runs and why. Without --backend:
  * WebGPU on a hardware adapter, else WebAssembly (SIMD kernels on threads), else the plain

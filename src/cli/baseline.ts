@@ -11,7 +11,7 @@ import { emptyConfusion, formatMetrics, metricsFromConfusion } from '../train/me
 import { writeEvaluation } from '../train/report.ts';
 import { RunFolder } from '../train/run-folder.ts';
 import { METRICS, type Metric } from '../ops/pairwise-distance.ts';
-import { chooseBackend } from './backend-choice.ts';
+import { BACKEND_FLAG, chooseBackend } from './backend-choice.ts';
 import { defineCommand, parseFlags, type FlagValues } from './flags.ts';
 import { bar, duration, ProgressLine } from './progress.ts';
 import { machineLoad } from './timing.ts';
@@ -28,7 +28,7 @@ baseline-<split>.txt/.json/-confusion.png in --out.`,
     data: { kind: 'path', help: 'FER2013 CSV (plain or .gz) or image folder' },
     split: { kind: 'choice', choices: ['PublicTest', 'PrivateTest'], default: 'PublicTest', help: 'the split to test on' },
     limit: { kind: 'int', help: 'N images of each split, drawn at random (seeded by --seed; the FER2013\nCSV may list a split sorted by class, so not the first N)' },
-    backend: { kind: 'choice', choices: ['webgpu', 'wasm', 'cpu'], help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
+    backend: BACKEND_FLAG,
     out: { kind: 'path', arg: 'DIR', help: 'report folder (default: runs/baseline-<method>)' },
     json: { kind: 'bool', help: 'print only one JSON object on stdout' },
     'skip-bad': { kind: 'bool', help: 'skip bad rows/images (reported, with the first few in full) instead of stopping' },

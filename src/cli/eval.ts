@@ -9,7 +9,7 @@ import { formatMetrics, metricsFromConfusion } from '../train/metrics.ts';
 import { writeEvaluation } from '../train/report.ts';
 import { RunFolder } from '../train/run-folder.ts';
 import type { EpochRecord } from '../train/run-state.ts';
-import { chooseBackend } from './backend-choice.ts';
+import { BACKEND_FLAG, chooseBackend } from './backend-choice.ts';
 import { defineCommand, parseFlags } from './flags.ts';
 import { notShippedFolder, openModelFile, SHIPPED_MODEL } from './model-source.ts';
 import { checkTestTime, chooseTestTime, TEST_TIME_MODES, type TestTime } from '../nn/test-time.ts';
@@ -35,7 +35,7 @@ one: into the run folder of a model you trained, into runs/eval-<model> for the 
     },
     'skip-bad': { kind: 'bool', help: 'skip bad rows/images (reported, with the first few in full) instead of stopping' },
     'no-fold': { kind: 'bool', help: 'run the layers as trained (default: each batch norm folded into the conv/dense before it)' },
-    backend: { kind: 'choice', choices: ['webgpu', 'wasm', 'cpu'], help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
+    backend: BACKEND_FLAG,
     out: { kind: 'path', arg: 'DIR', help: 'report folder (default: the run folder, or runs/eval-<model> for the shipped model)' },
     json: { kind: 'bool', help: 'print only one JSON object on stdout (accuracy, perClass, confusion, count)' },
   },

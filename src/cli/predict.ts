@@ -8,7 +8,7 @@ import { decodeImage, encodeJpeg, encodePng } from '../image/decode.ts';
 import type { Image } from '../image/image.ts';
 import { toGray } from '../image/image.ts';
 import type { Sequential } from '../nn/sequential.ts';
-import { chooseBackend } from './backend-choice.ts';
+import { BACKEND_FLAG, chooseBackend } from './backend-choice.ts';
 import { defineCommand, parseFlags } from './flags.ts';
 import { openModelFile } from './model-source.ts';
 import { checkTestTime, chooseTestTime, TEST_TIME_MODES } from '../nn/test-time.ts';
@@ -22,7 +22,7 @@ to stderr.`,
   positionals: { min: 1, max: 1, what: 'one image or folder' },
   flags: {
     model: { kind: 'path', arg: 'FILE|RUN', help: 'model file or run folder (default: the shipped models/fer.safetensors)' },
-    backend: { kind: 'choice', choices: ['webgpu', 'wasm', 'cpu'], help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
+    backend: BACKEND_FLAG,
     json: { kind: 'bool', help: 'print only JSON on stdout' },
     annotate: {
       kind: 'path',

@@ -17,7 +17,7 @@ import { Optimizer, type OptimizerConfig } from '../train/optimizer.ts';
 import { RunFolder } from '../train/run-folder.ts';
 import { newRunState, type RunState, type TrainSettings } from '../train/run-state.ts';
 import { train } from '../train/trainer.ts';
-import { BACKEND_CHOICES, chooseBackend } from './backend-choice.ts';
+import { BACKEND_FLAG, chooseBackend } from './backend-choice.ts';
 import { notShippedFolder } from './model-source.ts';
 import { defineCommand, parseFlags, plural, type FlagValues } from './flags.ts';
 import { writeReport } from './report.ts';
@@ -65,7 +65,7 @@ a pipeline check, not an emotion model. Real accuracy needs FER2013 (see the REA
     'min-lr': { kind: 'number', min: 0, default: 1e-5, help: 'the lr the plateau cuts stop at' },
     'early-stop': { kind: 'int', min: 0, help: 'stop after N epochs without a better validation loss (default 8, 0 = off;\nplateau and early stopping are off by default with --schedule cosine)' },
     seed: { kind: 'int', min: 0, default: 1, help: 'the same seed on the same backend gives the same loss curve' },
-    backend: { kind: 'choice', choices: BACKEND_CHOICES, section: 'run', help: '(default: webgpu on a hardware GPU, else wasm, else cpu)' },
+    backend: { ...BACKEND_FLAG, section: 'run' },
     out: { kind: 'path', arg: 'DIR', help: 'run folder (default runs/<model>-<date>)' },
     resume: { kind: 'path', arg: 'DIR', help: 'continue a run exactly where it stopped (add --epochs N to extend it)' },
   },
