@@ -312,7 +312,14 @@ function poolWindowsDecidedOtherwise(layer: MaxPool2D, shape: readonly number[],
   }
   return out;
 }
-const END_TO_END_LOSS = 3e-4;
+/**
+ * The loss end to end: measured 2e-5 to 3e-5 on WebGPU and up to 1.07e-4 on wasm over eight
+ * seeds, then 5.0e-4 on WebGPU (seed 906116845: cpu 1.42517, webgpu 1.42445, float64 1.42520,
+ * every layer within 3.6e-6 of float64 from exact inputs): how far the batch-2 batch norms
+ * amplify rounding depends on how alike the two faces are, so the bound is 3e-3. A wiring error
+ * (a layer skipped or misindexed) moves a loss near 1.4–4.5 by far more.
+ */
+const END_TO_END_LOSS = 3e-3;
 const END_TO_END_L2 = 0.1;
 const slow = SLOW;
 if (gpu && !slow) console.warn('\n[skip] the seed-model training step on WebGPU vs CPU (about 2 minutes on SwiftShader here): set FER_SLOW_TESTS=1 to run it (CI runs it unless FER_SLOW_TESTS=0)\n');
