@@ -284,8 +284,7 @@ function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * takes another path: in two earlier runs (other seeds) single elements of the early
  * convolutions' gradients ended up to 1.4e-1 (of the largest) apart, which such a rerouting
  * explains (not traced further: every kernel stays within 5e-6 given exact inputs). So end to end: the loss
- * to 3e-4 (measured 2e-5 to 3e-5 on WebGPU; 4e-6 to 1.07e-4 over eight seeds on wasm, which also
- * accumulates in float32), and each gradient as a whole, ‖webgpu − cpu‖₂/‖cpu‖₂ ≤ 0.1
+ * to END_TO_END_LOSS (below), and each gradient as a whole, ‖webgpu − cpu‖₂/‖cpu‖₂ ≤ 0.1
  * (measured at most 2.1e-3 in a run without flips): a few rerouted terms barely move the
  * 2-norm of a tensor of up to 590,000 elements, while a wrong index or a missed term moves it
  * by order 1.
