@@ -1,4 +1,4 @@
-import { chooseTestTime, cropImages, type TestTime } from '../nn/test-time.ts';
+import { chooseTestTime, testTimeViews, type TestTime } from '../nn/test-time.ts';
 import { tensor } from '../backend/create.ts';
 import { FerError } from '../backend/errors.ts';
 import { scope } from '../backend/scope.ts';
@@ -128,11 +128,9 @@ export class FerModel {
     if (!(input instanceof Float32Array) || input.length !== FACE_SIZE * FACE_SIZE) {
       throw new FerError(`${op}: input must be a Float32Array of ${FACE_SIZE}·${FACE_SIZE} values, got ${input?.length ?? typeof input}`);
     }
-    // A model trained on crops reads the face's centre crop, as eval and predict give it.
+    // The view eval and predict give without averaging: the face, or its centre crop for a crop model.
     const side = this.sequential.inputShape[1];
-    if (side === FACE_SIZE) return tensor(input, [1, 1, FACE_SIZE, FACE_SIZE], this.backend);
-    const margin = (FACE_SIZE - side) / 2;
-    return tensor(cropImages(input, 1, FACE_SIZE, side, margin, margin), [1, 1, side, side], this.backend);
+    return tensor(testTimeViews(input, 1, FACE_SIZE, side, 'none')[0], [1, 1, side, side], this.backend);
   }
 
   /** Runs layers 0 … upTo − 1 on one face (its centre crop for a crop model): layer upTo's input. */

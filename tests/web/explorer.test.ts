@@ -14,7 +14,7 @@ import { modelFromBytes } from '../../src/nn/model-file.ts';
 import { startServer, type RunningServer } from '../../src/cli/serve.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
 import { artifact, ASTRONAUT, exposeFer, hasAstronaut, hasCascade, hasChromium, launch, openPage, ROOT, testModelPath, type FerModule } from './browser.ts';
-import { cropImages } from '../../src/nn/test-time.ts';
+import { testTimeViews } from '../../src/nn/test-time.ts';
 
 declare const fer: FerModule;
 
@@ -111,8 +111,7 @@ describe.skipIf(!hasChromium || !hasAstronaut || !hasCascade)('kernel explorer',
     const { model } = modelFromBytes(new Uint8Array(readFileSync(modelPath)), modelPath, 'cpu');
     // a model trained on crops reads the face's centre crop
     const side = model.inputShape[1];
-    const margin = (48 - side) / 2;
-    const want = await model.layers[0].forward(tensor(cropImages(input, 1, 48, side, margin, margin), [1, 1, side, side], 'cpu'), { training: false }).read();
+    const want = await model.layers[0].forward(tensor(testTimeViews(input, 1, 48, side, 'none')[0], [1, 1, side, side], 'cpu'), { training: false }).read();
 
     const { page } = await openPage(browser, { webgpu: true });
     await page.goto(`${server.url}explorer.html?backend=webgpu`);
