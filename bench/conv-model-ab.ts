@@ -1,7 +1,9 @@
-// A whole model on WebGPU with the convolutions on the direct kernels against the GEMM core
-// (8×2 register tiles, what software adapters ran before), calls alternating (one sync each):
-// what the kernel change is worth per forward pass or training step.
-//   node --import ./src/cli/register.mjs bench/conv-model-ab.ts [seed|small] [forward|train] [rounds]
+// A whole model on WebGPU with its convolutions on two kernel choices, calls alternating (one sync
+// each): what a kernel change is worth per forward pass or training step. The choices: 'table'
+// (this adapter's own choice per layer: on a software adapter the direct kernels, 8×8 where it
+// pays), 'direct8x4', 'direct8x8' (every layer pinned to that block), 'gemm' (the GEMM core's 8×2
+// register tiles, what software adapters ran before the direct kernels).
+//   node --import ./src/cli/register.mjs bench/conv-model-ab.ts [seed|small] [forward|train] [rounds] [choice choice]
 import { loadavg } from 'node:os';
 import { setDefaultBackend } from '../src/backend/backends.ts';
 import { tensor } from '../src/backend/create.ts';
@@ -15,7 +17,14 @@ import { REGISTER_TALL_TILES } from '../src/ops/gemm.ts';
 import { softmaxCrossEntropy } from '../src/ops/softmax-cross-entropy.ts';
 import { Optimizer } from '../src/train/optimizer.ts';
 
-const [name = 'seed', mode = 'forward', roundsArg = '2'] = process.argv.slice(2);
+const [name = 'seed', mode = 'forward', roundsArg = '2', first = 'table', second = 'direct8x4'] = process.argv.slice(2);
+const CHOICES: Record<string, ConvKernelChoice | null> = {
+  table: null,
+  direct8x4: { family: 'direct', TM: 8, TN: 4 },
+  direct8x8: { family: 'direct', TM: 8, TN: 8 },
+  gemm: { family: 'gemm', tiles: REGISTER_TALL_TILES },
+};
+for (const c of [first, second]) if (!(c in CHOICES)) throw new Error(`conv-model-ab: unknown choice ${c} (${Object.keys(CHOICES).join(', ')})`);
 const rounds = Number(roundsArg);
 const gpu = await initWebGpu();
 setDefaultBackend('webgpu');
@@ -34,7 +43,7 @@ const call = () =>
     model.backward(softmaxCrossEntropy(logits, labels).dlogits);
     opt.apply(model.params());
   });
-const kinds: [string, ConvKernelChoice][] = [['direct 8×4', { family: 'direct', TM: 8 }], ['gemm 8×2', { family: 'gemm', tiles: REGISTER_TALL_TILES }]];
+const kinds: [string, ConvKernelChoice | null][] = [[first, CHOICES[first]], [second, CHOICES[second]]];
 const ms: number[][] = [[], []];
 for (let r = -1; r < rounds; r++) {
   for (const [i, [, c]] of kinds.entries()) {
@@ -47,5 +56,5 @@ for (let r = -1; r < rounds; r++) {
 }
 setConvKernel(null);
 const ratio = median(ms[1].map((t, r) => t / ms[0][r]));
-console.log(`${name} ${mode} batch ${batch}: direct ${median(ms[0]).toFixed(0)} ms, gemm ${median(ms[1]).toFixed(0)} ms; gemm/direct per round ${ratio.toFixed(3)} (rounds: ${ms[0].map((t, r) => (ms[1][r] / t).toFixed(3)).join(', ')}); load ${loadavg()[0].toFixed(2)}`);
+console.log(`${name} ${mode} batch ${batch}: ${first} ${median(ms[0]).toFixed(0)} ms, ${second} ${median(ms[1]).toFixed(0)} ms; ${second}/${first} per round ${ratio.toFixed(3)} (rounds: ${ms[0].map((t, r) => (ms[1][r] / t).toFixed(3)).join(', ')}); load ${loadavg()[0].toFixed(2)}`);
 gpu.destroy();

@@ -10,8 +10,8 @@ import { gemmTiles, pinnedGemmTiles, type GemmTiles } from './gemm.ts';
 // The WebGPU side of the three convolution passes: which kernel runs each pass at each shape on
 // each adapter. Two families:
 //   'direct' (shaders/conv2d_direct.wgsl, conv2d_filter_direct.wgsl): each invocation decodes its
-//     outputs once and steps the taps with running offsets; TM = 4 or 8 output channels by 4
-//     pixels (or 4 weights) per invocation; no workgroup memory.
+//     outputs once and steps the taps with running offsets; TM = 4 or 8 output channels by TN = 4
+//     or 8 pixels (or weights) per invocation; no workgroup memory.
 //   'gemm' (shaders/conv2d*.wgsl on the GEMM core, gemm.wgsl): the implicit GEMM whose loadB
 //     decodes every element; its 'shared' tiles stage operands in workgroup memory.
 // The choice is per adapter: a table for adapters we measured (SwiftShader: bench/NOTES.md), and
@@ -20,18 +20,34 @@ import { gemmTiles, pinnedGemmTiles, type GemmTiles } from './gemm.ts';
 
 export type ConvPass = 'forward' | 'backward-input' | 'backward-filter';
 
-export type ConvKernelChoice = { family: 'direct'; TM: 4 | 8 } | { family: 'gemm'; tiles: GemmTiles };
+export type DirectChoice = { family: 'direct'; TM: 4 | 8; TN: 4 | 8 };
+export type ConvKernelChoice = DirectChoice | { family: 'gemm'; tiles: GemmTiles };
 
 /** The workgroup of the direct kernels: 64 invocations, 16 along the pixels (or weights), 4 along the channels. */
 const WG = { WG_N: 16, WG_M: 4 };
 
 export function choiceLabel(c: ConvKernelChoice): string {
-  return c.family === 'direct' ? `direct ${c.TM}×4` : c.tiles.variant === 'shared' ? 'gemm shared' : `gemm registers ${c.tiles.TM}×${c.tiles.TN}`;
+  return c.family === 'direct' ? `direct ${c.TM}×${c.TN}` : c.tiles.variant === 'shared' ? 'gemm shared' : `gemm registers ${c.tiles.TM}×${c.tiles.TN}`;
 }
 
 /** Whether the direct kernels compute this pass (the input gradient only at stride 1: it is then a forward convolution). */
 export function directApplies(pass: ConvPass, g: Conv2dGeometry): boolean {
   return pass !== 'backward-input' || g.stride === 1;
+}
+
+/** How many outputs along an invocation's run (pixels of a row; weights of a filter for the filter gradient) a pass has. */
+function runLength(pass: ConvPass, g: Conv2dGeometry): number {
+  return pass === 'forward' ? g.OW : pass === 'backward-input' ? g.W : g.C * g.R * g.S;
+}
+
+/**
+ * The table's direct block for a software adapter: 8 channels by 8 outputs (measured fastest on
+ * SwiftShader, bench/NOTES.md) unless the run's length would leave more of the last group of 8
+ * idle than of a group of 4 (11 pixels: 16 computed against 12), then 8 by 4.
+ */
+export function softwareDirectChoice(pass: ConvPass, g: Conv2dGeometry): DirectChoice {
+  const n = runLength(pass, g);
+  return { family: 'direct', TM: 8, TN: Math.ceil(n / 8) * 8 <= Math.ceil(n / 4) * 4 ? 8 : 4 };
 }
 
 let forced: ConvKernelChoice | null = null;
@@ -55,7 +71,10 @@ function loadTuneFile(): void {
   loaded = true;
   const fs = nodeFs();
   if (!fs || !fs.existsSync(tuneFile)) return;
-  for (const [k, c] of Object.entries(JSON.parse(fs.readFileSync(tuneFile, 'utf8')) as Record<string, ConvKernelChoice>)) tuned.set(k, c);
+  for (const [k, c] of Object.entries(JSON.parse(fs.readFileSync(tuneFile, 'utf8')) as Record<string, ConvKernelChoice>)) {
+    // Files written before TN existed hold direct choices of 4 outputs per invocation.
+    tuned.set(k, c.family === 'direct' ? { ...c, TN: c.TN ?? 4 } : c);
+  }
 }
 
 function saveTuneFile(): void {
@@ -71,8 +90,8 @@ function shapeKey(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry): string
 /**
  * The kernel a pass runs. Order: a pinned choice; pinned GEMM tiles (setGemmTiles: the GEMM core
  * with them); FER_CONV=direct|gemm; the autotuned choice for
- * this adapter and shape; the table: software adapters run the direct kernels with TM = 8
- * (measured on SwiftShader, bench/NOTES.md), other adapters the GEMM core's per-adapter tiles
+ * this adapter and shape; the table: software adapters run the direct kernels
+ * (softwareDirectChoice, measured on SwiftShader), other adapters the GEMM core's per-adapter tiles
  * until `autotuneConv` has measured the shape.
  */
 export function convKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry): ConvKernelChoice {
@@ -81,17 +100,22 @@ export function convKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry
   if (forced) return ok(forced);
   if (pinnedGemmTiles()) return gemm;
   const env = typeof process !== 'undefined' ? process.env?.FER_CONV : undefined;
-  if (env === 'direct') return ok({ family: 'direct', TM: 8 });
+  if (env === 'direct') return ok(softwareDirectChoice(pass, g));
   if (env === 'gemm') return gemm;
   loadTuneFile();
   const t = tuned.get(shapeKey(gpu, pass, g));
   if (t) return t;
-  return gpu.info.software ? ok({ family: 'direct', TM: 8 }) : gemm;
+  return gpu.info.software ? ok(softwareDirectChoice(pass, g)) : gemm;
 }
 
-/** The candidates autotuning times for a pass: both direct blocks (where they apply) and the GEMM core's register and shared tiles. */
+/** The direct blocks autotuning and the benchmarks compare. */
+export const DIRECT_BLOCKS: readonly DirectChoice[] = [
+  { family: 'direct', TM: 4, TN: 4 }, { family: 'direct', TM: 8, TN: 4 }, { family: 'direct', TM: 8, TN: 8 },
+];
+
+/** The candidates autotuning times for a pass: the direct blocks (where they apply) and the GEMM core's register and shared tiles. */
 export function convCandidates(pass: ConvPass, g: Conv2dGeometry, gemmCandidates: readonly GemmTiles[]): ConvKernelChoice[] {
-  const direct: ConvKernelChoice[] = directApplies(pass, g) ? [{ family: 'direct', TM: 4 }, { family: 'direct', TM: 8 }] : [];
+  const direct: ConvKernelChoice[] = directApplies(pass, g) ? [...DIRECT_BLOCKS] : [];
   return [...direct, ...gemmCandidates.map((tiles): ConvKernelChoice => ({ family: 'gemm', tiles }))];
 }
 
@@ -118,8 +142,9 @@ export function forgetTunedConvKernels(): void {
 
 // ---- the direct kernels ----
 
-function directKernel(name: string, code: string, entry: string, TM: number, bindings: Kernel['bindings'], extra: Record<string, boolean> = {}): Kernel {
-  return { key: `${name}|TM${TM}|${JSON.stringify(extra)}`, code: withConstants(code, { TM, ...WG, ...extra }), entry, bindings };
+function directKernel(name: string, code: string, entry: string, b: DirectChoice, bindings: Kernel['bindings'], extra: Record<string, boolean> = {}): Kernel {
+  const { TM, TN } = b;
+  return { key: `${name}|TM${TM}|TN${TN}|${JSON.stringify(extra)}`, code: withConstants(code, { TM, TN, ...WG, ...extra }), entry, bindings };
 }
 
 /**
@@ -127,7 +152,7 @@ function directKernel(name: string, code: string, entry: string, TM: number, bin
  * gradient (src = dy, the filters read turned 180° with their channel axes swapped).
  */
 export function runConvDirect(
-  gpu: WebGpuBackend, g: Conv2dGeometry, TM: 4 | 8, forward: boolean,
+  gpu: WebGpuBackend, g: Conv2dGeometry, b: DirectChoice, forward: boolean,
   src: Tensor, w: Tensor, bias: Tensor | null, scale: Tensor | null, shift: Tensor | null, out: Tensor, e: Epilogue = {},
 ): void {
   const { N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft } = g;
@@ -144,17 +169,17 @@ export function runConvDirect(
   const [oh, ow] = forward ? [OH, OW] : [H, W];
   // Rows of 3 taps at stride 1 (every 3×3 layer of our models) take the unrolled row.
   const ROW3 = S === 3 && (forward ? stride : 1) === 1;
-  const kernel = directKernel('conv2d.direct', directWgsl, 'conv_direct', TM, ['read', 'read', 'read', 'read', 'read', 'write'], { ROW3 });
+  const kernel = directKernel('conv2d.direct', directWgsl, 'conv_direct', b, ['read', 'read', 'read', 'read', 'read', 'write'], { ROW3 });
   const none = gpu.placeholder;
-  const grid: [number, number, number] = [Math.ceil((N * oh * Math.ceil(ow / 4)) / WG.WG_N), Math.ceil(M / (TM * WG.WG_M)), 1];
+  const grid: [number, number, number] = [Math.ceil((N * oh * Math.ceil(ow / b.TN)) / WG.WG_N), Math.ceil(M / (b.TM * WG.WG_M)), 1];
   gpu.run(kernel, [src, w, bias ?? none, scale ?? none, shift ?? none, out], params, grid);
 }
 
-export function runConvFilterDirect(gpu: WebGpuBackend, g: Conv2dGeometry, TM: 4 | 8, x: Tensor, dy: Tensor, dw: Tensor): void {
+export function runConvFilterDirect(gpu: WebGpuBackend, g: Conv2dGeometry, b: DirectChoice, x: Tensor, dy: Tensor, dw: Tensor): void {
   const { N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft } = g;
   const params = packParams([N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft].map(u32));
-  const kernel = directKernel('conv2d.filterDirect', filterDirectWgsl, 'conv_filter_direct', TM, ['read', 'read', 'write']);
-  const grid: [number, number, number] = [Math.ceil(Math.ceil((C * R * S) / 4) / WG.WG_N), Math.ceil(K / (TM * WG.WG_M)), 1];
+  const kernel = directKernel('conv2d.filterDirect', filterDirectWgsl, 'conv_filter_direct', b, ['read', 'read', 'write']);
+  const grid: [number, number, number] = [Math.ceil(Math.ceil((C * R * S) / b.TN) / WG.WG_N), Math.ceil(K / (b.TM * WG.WG_M)), 1];
   gpu.run(kernel, [x, dy, dw], params, grid);
 }
 

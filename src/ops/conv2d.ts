@@ -245,7 +245,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dFo
 function conv2dGpu(g: Conv2dGeometry, x: Tensor, w: Tensor, bias: Tensor | null, scale: Tensor | null, shift: Tensor | null, y: Tensor, opts: Conv2dForwardOptions): void {
   const gpu = gpuOf(x);
   const choice = convKernel(gpu, 'forward', g);
-  if (choice.family === 'direct') return runConvDirect(gpu, g, choice.TM, true, x, w, bias, scale, shift, y, opts);
+  if (choice.family === 'direct') return runConvDirect(gpu, g, choice, true, x, w, bias, scale, shift, y, opts);
   const tiles = choice.tiles;
   const kernel = gemmKernel('conv2d.forward', conv2dWgsl, tiles, ['read', 'read', 'read', 'read', 'read', 'write']);
   const none = gpu.placeholder;
@@ -269,7 +269,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: 
     webgpu: () => {
       const gpu = gpuOf(dy);
       const choice = convKernel(gpu, 'backward-input', g);
-      if (choice.family === 'direct') return runConvDirect(gpu, g, choice.TM, false, dy, w, null, null, null, dx);
+      if (choice.family === 'direct') return runConvDirect(gpu, g, choice, false, dy, w, null, null, null, dx);
       const tiles = choice.tiles;
       const kernel = gemmKernel('conv2d.backwardInput', backwardInputWgsl, tiles, ['read', 'read', 'write']);
       gpu.run(kernel, [dy, w, dx], params(g), gemmGrid(g.C, g.N * g.H * g.W, tiles));
@@ -318,7 +318,7 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, wShape: Shape, opts:
     webgpu: () => {
       const gpu = gpuOf(x);
       const choice = convKernel(gpu, 'backward-filter', g);
-      if (choice.family === 'direct') return runConvFilterDirect(gpu, g, choice.TM, x, dy, dw);
+      if (choice.family === 'direct') return runConvFilterDirect(gpu, g, choice, x, dy, dw);
       const tiles = choice.tiles;
       const kernel = gemmKernel('conv2d.backwardFilter', backwardFilterWgsl, tiles, ['read', 'read', 'write']);
       gpu.run(kernel, [x, dy, dw], params(g), gemmGrid(g.K, g.C * g.R * g.S, tiles));

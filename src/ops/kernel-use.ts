@@ -124,7 +124,7 @@ function gatherCore(own: string, pass: ConvPass, g: Conv2dGeometry): KernelUse['
   return (gpu) => {
     if (!gpu) return { files: [direct, own, 'gemm.wgsl'], loop: `${direct} on software adapters, else gemm.wgsl is the tiled loop` };
     const c = convKernel(gpu, pass, g);
-    if (c.family === 'direct') return { files: [direct], loop: `${direct}, ${c.TM} channels by 4 outputs per invocation` };
+    if (c.family === 'direct') return { files: [direct], loop: `${direct}, ${c.TM} channels by ${c.TN} outputs per invocation` };
     return { files: [own, 'gemm.wgsl'], loop: `gemm.wgsl's ${gemmEntry(c.tiles)} entry point is the tiled loop` };
   };
 }

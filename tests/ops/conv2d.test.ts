@@ -15,7 +15,7 @@ import {
   type Conv2dOptions,
 } from '../../src/ops/conv2d.ts';
 import { REGISTER_TALL_TILES, REGISTER_TILES, setGemmTiles, SHARED_TILES } from '../../src/ops/gemm.ts';
-import { choiceLabel, convKernel, setConvKernel } from '../../src/ops/conv2d-webgpu.ts';
+import { choiceLabel, convKernel, DIRECT_BLOCKS, setConvKernel } from '../../src/ops/conv2d-webgpu.ts';
 import { relu } from '../../src/ops/relu.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
 import { gpu } from '../support/gpu.ts';
@@ -66,6 +66,7 @@ const CASES: Case[] = [
   [1, 3, 7, 5, 5, 3, 2, 1, 'valid'],
   [2, 2, 10, 9, 3, 4, 2, 3, 'same'],
   [2, 8, 12, 12, 17, 3, 3, 1, 'same'],
+  [1, 3, 6, 14, 9, 3, 3, 1, 'same'],
 ];
 
 function describeCase([N, C, H, W, K, R, S, stride, padding]: Case): string {
@@ -196,12 +197,15 @@ describe('conv2d: WebGPU against the CPU reference', () => {
 
 describe('conv2d: the direct kernels (conv2d_direct.wgsl, conv2d_filter_direct.wgsl) against the CPU reference', () => {
   // Every case: channels past a block of 8 (K = 17) and fewer than 4 (clamped rows), widths not
-  // a multiple of 4 (clamped pixels), R ≠ S, strides 2 and 3 (the input gradient then takes the
-  // GEMM core), 3-wide rows at stride 1 (the unrolled row) and not.
-  for (const TM of [4, 8] as const) {
+  // a multiple of 4 or 8 (clamped pixels; 14 = a group of 8 and one of 6, whose second quad is
+  // partly stored), filters of C·R·S = 27 and 50 weights (a last group of 3 and of 2), R ≠ S,
+  // strides 2 and 3 (the input gradient then takes the GEMM core), 3-wide rows at stride 1 (the
+  // unrolled row) and not.
+  for (const block of DIRECT_BLOCKS) {
+    const label = choiceLabel(block);
     CASES.forEach((c, i) => {
-      it.skipIf(!gpu)(`direct ${TM}×4 ${describeCase(c)}: forward (with epilogue), backward input, backward filter`, async () => {
-        setConvKernel({ family: 'direct', TM });
+      it.skipIf(!gpu)(`${label} ${describeCase(c)}: forward (with epilogue), backward input, backward filter`, async () => {
+        setConvKernel(block);
         try {
           const { g, opts, xShape, wShape, yShape } = setup(c);
           const size = (s: number[]) => s.reduce((a, b) => a * b);
@@ -227,7 +231,7 @@ describe('conv2d: the direct kernels (conv2d_direct.wgsl, conv2d_filter_direct.w
           expectClose(dx, await conv2dBackwardInput(cpu.dy, cpu.w, xShape, opts).read(), GPU_TOLERANCE, 'backward input');
           const dw = await conv2dBackwardFilter(dev.x, dev.dy, wShape, opts).read();
           expectClose(dw, await conv2dBackwardFilter(cpu.x, cpu.dy, wShape, opts).read(), GPU_TOLERANCE, 'backward filter');
-          expect(choiceLabel(convKernel(gpu!, 'forward', setup(c).g))).toBe(`direct ${TM}×4`);
+          expect(choiceLabel(convKernel(gpu!, 'forward', setup(c).g))).toBe(label);
         } finally {
           setConvKernel(null);
         }
@@ -235,12 +239,16 @@ describe('conv2d: the direct kernels (conv2d_direct.wgsl, conv2d_filter_direct.w
     });
   }
 
-  it.skipIf(!gpu)('a software adapter runs the direct 8×4 kernels by default; pinned GEMM tiles run the GEMM core', () => {
+  it.skipIf(!gpu)('a software adapter runs the direct kernels by default, 8×8 unless a group of 8 wastes more than one of 4; pinned GEMM tiles run the GEMM core', () => {
     const { g } = setup(CASES[0]);
     const strided = setup(CASES[1]).g;
     if (gpu!.info.software && !process.env.FER_CONV) {
-      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('direct 8×4');
+      // 5 pixels a row: one group of 8 computes 8, as two groups of 4 would.
+      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('direct 8×8');
+      // 27 weights a filter: 32 in groups of 8 against 28 in groups of 4.
       expect(choiceLabel(convKernel(gpu!, 'backward-filter', strided))).toBe('direct 8×4');
+      // 11 pixels a row (conv2d_4 and conv2d_5 of the seed model): 16 against 12.
+      expect(choiceLabel(convKernel(gpu!, 'forward', setup([1, 4, 11, 11, 4, 3, 3, 1, 'same']).g))).toBe('direct 8×4');
       // The input gradient of a strided convolution is not a forward convolution: the GEMM core.
       expect(convKernel(gpu!, 'backward-input', strided).family).toBe('gemm');
     }
