@@ -2,7 +2,7 @@ import directWgsl from '../../shaders/conv2d_direct.wgsl';
 import filterDirectWgsl from '../../shaders/conv2d_filter_direct.wgsl';
 import type { Tensor } from '../backend/tensor.ts';
 import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
-import { i32, packParams, u32, withConstants, type Kernel } from '../backend/webgpu/kernel.ts';
+import { i32, packParams, u32, unrollLines, withConstants, type Kernel } from '../backend/webgpu/kernel.ts';
 import type { Conv2dGeometry } from './conv2d.ts';
 import { epilogueFlags, type Epilogue } from './epilogue.ts';
 import { gemmTiles, pinnedGemmTiles, type GemmTiles } from './gemm.ts';
@@ -10,8 +10,8 @@ import { gemmTiles, pinnedGemmTiles, type GemmTiles } from './gemm.ts';
 // The WebGPU side of the three convolution passes: which kernel runs each pass at each shape on
 // each adapter. Two families:
 //   'direct' (shaders/conv2d_direct.wgsl, conv2d_filter_direct.wgsl): each invocation decodes its
-//     outputs once and steps the taps with running offsets; TM = 4 or 8 output channels by TN = 4
-//     or 8 pixels (or weights) per invocation; no workgroup memory.
+//     outputs once and steps the taps with running offsets; TM = 4 or 8 output channels by TN = 4…24
+//     pixels (or weights) per invocation; no workgroup memory.
 //   'gemm' (shaders/conv2d*.wgsl on the GEMM core, gemm.wgsl): the implicit GEMM whose loadB
 //     decodes every element; its 'shared' tiles stage operands in workgroup memory.
 // The choice is per adapter: a table for adapters we measured (SwiftShader: bench/NOTES.md), and
@@ -20,7 +20,9 @@ import { gemmTiles, pinnedGemmTiles, type GemmTiles } from './gemm.ts';
 
 export type ConvPass = 'forward' | 'backward-input' | 'backward-filter';
 
-export type DirectChoice = { family: 'direct'; TM: 4 | 8; TN: 4 | 8 };
+/** Outputs along a run per invocation of a direct kernel: 1 to 6 quads. */
+export type DirectRun = 4 | 8 | 12 | 16 | 20 | 24;
+export type DirectChoice = { family: 'direct'; TM: 4 | 8; TN: DirectRun };
 export type ConvKernelChoice = DirectChoice | { family: 'gemm'; tiles: GemmTiles };
 
 /** The workgroup of the direct kernels: 64 invocations, 16 along the pixels (or weights), 4 along the channels. */
@@ -41,13 +43,16 @@ function runLength(pass: ConvPass, g: Conv2dGeometry): number {
 }
 
 /**
- * The table's direct block for a software adapter: 8 channels by 8 outputs (measured fastest on
- * SwiftShader, bench/NOTES.md) unless the run's length would leave more of the last group of 8
- * idle than of a group of 4 (11 pixels: 16 computed against 12), then 8 by 4.
+ * The table's direct block for a software adapter: 8 channels by the longest run that splits the
+ * row (or filter) into equal groups of whole quads, at most 24 outputs for the forward and input
+ * gradient (46 pixels → 2 × 24, 23 → 24, 11 → 12) and 8 for the filter gradient (2304 weights →
+ * 288 × 8). Measured on SwiftShader (bench/NOTES.md): 8×24 fastest for the first two, 8×8 for the
+ * filter gradient, whose longer runs carry a row and column test per weight.
  */
 export function softwareDirectChoice(pass: ConvPass, g: Conv2dGeometry): DirectChoice {
   const n = runLength(pass, g);
-  return { family: 'direct', TM: 8, TN: Math.ceil(n / 8) * 8 <= Math.ceil(n / 4) * 4 ? 8 : 4 };
+  const groups = Math.ceil(n / (pass === 'backward-filter' ? 8 : 24));
+  return { family: 'direct', TM: 8, TN: (4 * Math.ceil(n / (4 * groups))) as DirectRun };
 }
 
 let forced: ConvKernelChoice | null = null;
@@ -108,9 +113,16 @@ export function convKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry
   return gpu.info.software ? ok(softwareDirectChoice(pass, g)) : gemm;
 }
 
+/** Every direct block the kernels take (what the tests run): 4×4, and 8 channels by every run. */
+export const ALL_DIRECT_BLOCKS: readonly DirectChoice[] = [
+  { family: 'direct', TM: 4, TN: 4 },
+  ...([4, 8, 12, 16, 20, 24] as const).map((TN): DirectChoice => ({ family: 'direct', TM: 8, TN })),
+];
+
 /** The direct blocks autotuning and the benchmarks compare. */
 export const DIRECT_BLOCKS: readonly DirectChoice[] = [
   { family: 'direct', TM: 4, TN: 4 }, { family: 'direct', TM: 8, TN: 4 }, { family: 'direct', TM: 8, TN: 8 },
+  { family: 'direct', TM: 8, TN: 16 }, { family: 'direct', TM: 8, TN: 24 },
 ];
 
 /** The candidates autotuning times for a pass: the direct blocks (where they apply) and the GEMM core's register and shared tiles. */
@@ -144,7 +156,8 @@ export function forgetTunedConvKernels(): void {
 
 function directKernel(name: string, code: string, entry: string, b: DirectChoice, bindings: Kernel['bindings'], extra: Record<string, boolean> = {}): Kernel {
   const { TM, TN } = b;
-  return { key: `${name}|TM${TM}|TN${TN}|${JSON.stringify(extra)}`, code: withConstants(code, { TM, TN, ...WG, ...extra }), entry, bindings };
+  const unrolled = unrollLines(code, { TM, TN, Q: TN / 4, TAPS: TN + 2 });
+  return { key: `${name}|TM${TM}|TN${TN}|${JSON.stringify(extra)}`, code: withConstants(unrolled, { TM, TN, ...WG, ...extra }), entry, bindings };
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type Conv2dOptions,
 } from '../../src/ops/conv2d.ts';
 import { REGISTER_TALL_TILES, REGISTER_TILES, setGemmTiles, SHARED_TILES } from '../../src/ops/gemm.ts';
-import { choiceLabel, convKernel, DIRECT_BLOCKS, setConvKernel } from '../../src/ops/conv2d-webgpu.ts';
+import { ALL_DIRECT_BLOCKS, choiceLabel, convKernel, setConvKernel } from '../../src/ops/conv2d-webgpu.ts';
 import { relu } from '../../src/ops/relu.ts';
 import { expectClose, GPU_TOLERANCE } from '../support/compare.ts';
 import { gpu } from '../support/gpu.ts';
@@ -67,6 +67,7 @@ const CASES: Case[] = [
   [2, 2, 10, 9, 3, 4, 2, 3, 'same'],
   [2, 8, 12, 12, 17, 3, 3, 1, 'same'],
   [1, 3, 6, 14, 9, 3, 3, 1, 'same'],
+  [1, 2, 4, 30, 3, 3, 3, 1, 'same'],
 ];
 
 function describeCase([N, C, H, W, K, R, S, stride, padding]: Case): string {
@@ -197,11 +198,12 @@ describe('conv2d: WebGPU against the CPU reference', () => {
 
 describe('conv2d: the direct kernels (conv2d_direct.wgsl, conv2d_filter_direct.wgsl) against the CPU reference', () => {
   // Every case: channels past a block of 8 (K = 17) and fewer than 4 (clamped rows), widths not
-  // a multiple of 4 or 8 (clamped pixels; 14 = a group of 8 and one of 6, whose second quad is
-  // partly stored), filters of C·R·S = 27 and 50 weights (a last group of 3 and of 2), R ≠ S,
+  // a multiple of the run (clamped pixels; 14 = a group of 8 and one of 6, 30 = 24 and 6, whose
+  // quads are partly stored or not at all), filters of C·R·S = 27 and 50 weights (a last group
+  // of 3 and of 2), R ≠ S,
   // strides 2 and 3 (the input gradient then takes the GEMM core), 3-wide rows at stride 1 (the
   // unrolled row) and not.
-  for (const block of DIRECT_BLOCKS) {
+  for (const block of ALL_DIRECT_BLOCKS) {
     const label = choiceLabel(block);
     CASES.forEach((c, i) => {
       it.skipIf(!gpu)(`${label} ${describeCase(c)}: forward (with epilogue), backward input, backward filter`, async () => {
@@ -239,16 +241,19 @@ describe('conv2d: the direct kernels (conv2d_direct.wgsl, conv2d_filter_direct.w
     });
   }
 
-  it.skipIf(!gpu)('a software adapter runs the direct kernels by default, 8×8 unless a group of 8 wastes more than one of 4; pinned GEMM tiles run the GEMM core', () => {
+  it.skipIf(!gpu)('a software adapter runs the direct kernels by default, 8 channels by the longest even split of the run into quads (at most 24, for the filter gradient 8); pinned GEMM tiles run the GEMM core', () => {
     const { g } = setup(CASES[0]);
     const strided = setup(CASES[1]).g;
+    const at = (x: number[], w: number[]) => conv2dGeometry(x, w, { padding: 'same' });
     if (gpu!.info.software && !process.env.FER_CONV) {
-      // 5 pixels a row: one group of 8 computes 8, as two groups of 4 would.
-      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('direct 8×8');
-      // 27 weights a filter: 32 in groups of 8 against 28 in groups of 4.
-      expect(choiceLabel(convKernel(gpu!, 'backward-filter', strided))).toBe('direct 8×4');
-      // 11 pixels a row (conv2d_4 and conv2d_5 of the seed model): 16 against 12.
-      expect(choiceLabel(convKernel(gpu!, 'forward', setup([1, 4, 11, 11, 4, 3, 3, 1, 'same']).g))).toBe('direct 8×4');
+      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('direct 8×8'); // 5 pixels a row
+      expect(choiceLabel(convKernel(gpu!, 'backward-filter', strided))).toBe('direct 8×8'); // 27 weights: 4 × 8
+      // The seed model's rows: 46 pixels (2 × 24), 23 (24), 11 (12); its filters: 2304 weights (288 × 8).
+      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 46, 46], [4, 4, 3, 3])))).toBe('direct 8×24');
+      expect(choiceLabel(convKernel(gpu!, 'backward-input', at([1, 4, 23, 23], [4, 4, 3, 3])))).toBe('direct 8×24');
+      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 11, 11], [4, 4, 3, 3])))).toBe('direct 8×12');
+      expect(choiceLabel(convKernel(gpu!, 'backward-filter', at([1, 256, 23, 23], [4, 256, 3, 3])))).toBe('direct 8×8');
+      expect(choiceLabel(convKernel(gpu!, 'backward-filter', at([1, 1, 48, 48], [4, 1, 3, 3])))).toBe('direct 8×8'); // 9 weights: 2 × 8
       // The input gradient of a strided convolution is not a forward convolution: the GEMM core.
       expect(convKernel(gpu!, 'backward-input', strided).family).toBe('gemm');
     }

@@ -55,3 +55,61 @@ export function withConstants(code: string, constants: Record<string, number | b
   );
   return `${lines.join('\n')}\n${code}`;
 }
+
+/**
+ * Writes out a shader's marked lines: a line ending in `// @unroll q<Q m<TM` stands for one copy
+ * per q in 0…Q−1 and m in 0…TM−1 (the first name outermost), with `$q` replaced by q's value and
+ * `$(expr)` by the value of an expression of integers, loop names, `+` and `*` (as `$(4*q+1)`).
+ * The lines between `// @unroll m<TM {` and `// @unroll }` are written out as a block, once per m
+ * (blocks nest). Loop names are single lowercase letters; a bound is an integer or a name in `counts`.
+ * WGSL has no macros and SwiftShader does not unroll loops: named values written out one by one
+ * are how a kernel keeps a block of results in registers (an indexed private array lives in memory).
+ */
+export function unrollLines(code: string, counts: Record<string, number>): string {
+  const bound = (b: string): number => {
+    const v = /^\d+$/.test(b) ? Number(b) : counts[b];
+    if (v === undefined || !Number.isInteger(v) || v < 0) throw new Error(`unrollLines: no count for "${b}"`);
+    return v;
+  };
+  const loopsOf = (spec: string): [string, number][] => spec.trim().split(/\s+/).map((l) => [l[0], bound(l.slice(2))]);
+  // Every assignment of the loop names, the first outermost.
+  const each = (loops: [string, number][], env: Env): Env[] =>
+    loops.reduce<Env[]>((envs, [name, n]) => envs.flatMap((e) => Array.from({ length: n }, (_, i) => ({ ...e, [name]: i }))), [env]);
+  const block = (lines: string[], env: Env): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const open = /^\s*\/\/ @unroll((?:\s+[a-z]<\w+)+)\s*\{\s*$/.exec(lines[i]);
+      if (open) {
+        let depth = 1;
+        let j = i + 1;
+        for (; j < lines.length && depth > 0; j++) {
+          if (/^\s*\/\/ @unroll\s*\}\s*$/.test(lines[j])) depth--;
+          else if (/^\s*\/\/ @unroll.*\{\s*$/.test(lines[j])) depth++;
+        }
+        if (depth > 0) throw new Error(`unrollLines: no "// @unroll }" closes: ${lines[i].trim()}`);
+        const body = lines.slice(i + 1, j - 1);
+        for (const e of each(loopsOf(open[1]), env)) out.push(...block(body, e));
+        i = j - 1;
+        continue;
+      }
+      const one = /^(.*?)\s*\/\/ @unroll((?:\s+[a-z]<\w+)+)\s*$/.exec(lines[i]);
+      if (one) for (const e of each(loopsOf(one[2]), env)) out.push(substitute(one[1], e));
+      else out.push(Object.keys(env).length > 0 ? substitute(lines[i], env) : lines[i]);
+    }
+    return out;
+  };
+  return block(code.split('\n'), {}).join('\n');
+}
+
+type Env = Record<string, number>;
+
+function substitute(line: string, env: Env): string {
+  const value = (name: string): number => {
+    if (!(name in env)) throw new Error(`unrollLines: "${name}" is not a loop name here: ${line.trim()}`);
+    return env[name];
+  };
+  const evaluate = (expr: string): number =>
+    expr.split('+').reduce((sum, term) =>
+      sum + term.split('*').reduce((prod, f) => prod * (/^\s*\d+\s*$/.test(f) ? Number(f) : value(f.trim())), 1), 0);
+  return line.replace(/\$\(([^)]*)\)/g, (_, e: string) => String(evaluate(e))).replace(/\$([a-z])/g, (_, n: string) => String(value(n)));
+}
