@@ -23,7 +23,9 @@
 // that spill go to the stack with plain vector loads, far cheaper than a gather.
 //
 // Lines marked `// @unroll` are written out by the dispatcher (unrollLines in kernel.ts): once per
-// quad q < Q, channel m < TM, tap j < 3, as marked, with $q, $m, $j and $(…) replaced by numbers
+// quad q < Q, channel m < TM, tap j < 3, as marked, with $q, $m, $j and $(…) replaced by numbers;
+// the counts named R3_… are 0 without ROW3 and those named ANY_… are 0 with it, so only the path
+// that runs is written out (an 8×24 block takes seconds to compile on SwiftShader)
 // (WGSL has no macros, SwiftShader does not unroll loops, and an indexed private array would live
 // in memory). Channels past M read the last real one and pixels past OW are never stored. No
 // workgroup memory. Work per output: Cin·R·S multiply-adds. The forward pass adds the epilogue in
@@ -90,11 +92,11 @@ fn conv_direct(@builtin(global_invocation_id) gid: vec3u) {
       let rowOk = u32(ih0 + r) < p.H;
       if (ROW3) {
         // 3 taps along a row at stride 1: the TN pixels read TN + 2 neighbouring values in all.
-        let e$k = tap(xi + $k, rowOk && u32(iw0 + $k) < p.W); // @unroll k<TAPS
-        let v$q_$j = vec4f(e$(4*q+j), e$(4*q+j+1), e$(4*q+j+2), e$(4*q+j+3)); // @unroll q<Q j<3
-        // @unroll m<TM {
+        let e$k = tap(xi + $k, rowOk && u32(iw0 + $k) < p.W); // @unroll k<R3_TAPS
+        let v$q_$j = vec4f(e$(4*q+j), e$(4*q+j+1), e$(4*q+j+2), e$(4*q+j+3)); // @unroll q<R3_Q j<3
+        // @unroll m<R3_TM {
         let w$m_$j = w[a$m + wi + $j * p.wsS]; // @unroll j<3
-        c$q_$m = fma(vec4f(w$m_$j), v$q_$j, c$q_$m); // @unroll q<Q j<3
+        c$q_$m = fma(vec4f(w$m_$j), v$q_$j, c$q_$m); // @unroll q<R3_Q j<3
         // @unroll }
         xi += W;
         wi += p.wsR;
@@ -102,11 +104,11 @@ fn conv_direct(@builtin(global_invocation_id) gid: vec3u) {
       }
       for (var s = 0; s < i32(p.S); s++) {
         let iw = iw0 + s;
-        let e$k = tap(xi + $k * st, rowOk && u32(iw + $k * st) < p.W); // @unroll k<TN
-        let v$q = vec4f(e$(4*q), e$(4*q+1), e$(4*q+2), e$(4*q+3)); // @unroll q<Q
-        // @unroll m<TM {
+        let e$k = tap(xi + $k * st, rowOk && u32(iw + $k * st) < p.W); // @unroll k<ANY_TN
+        let v$q = vec4f(e$(4*q), e$(4*q+1), e$(4*q+2), e$(4*q+3)); // @unroll q<ANY_Q
+        // @unroll m<ANY_TM {
         let w$m = w[a$m + wi];
-        c$q_$m = fma(vec4f(w$m), v$q, c$q_$m); // @unroll q<Q
+        c$q_$m = fma(vec4f(w$m), v$q, c$q_$m); // @unroll q<ANY_Q
         // @unroll }
         xi += 1;
         wi += p.wsS;

@@ -156,7 +156,15 @@ export function forgetTunedConvKernels(): void {
 
 function directKernel(name: string, code: string, entry: string, b: DirectChoice, bindings: Kernel['bindings'], extra: Record<string, boolean> = {}): Kernel {
   const { TM, TN } = b;
-  const unrolled = unrollLines(code, { TM, TN, Q: TN / 4, TAPS: TN + 2 });
+  // conv2d_direct.wgsl writes out only the path it takes: the unrolled 3-tap row (R3_…) or the
+  // loop over any row (ANY_…); conv2d_filter_direct.wgsl has one path.
+  const row3 = extra.ROW3 === true;
+  const Q = TN / 4;
+  const unrolled = unrollLines(code, {
+    TM, TN, Q,
+    R3_TM: row3 ? TM : 0, R3_Q: row3 ? Q : 0, R3_TAPS: row3 ? TN + 2 : 0,
+    ANY_TM: row3 ? 0 : TM, ANY_Q: row3 ? 0 : Q, ANY_TN: row3 ? 0 : TN,
+  });
   return { key: `${name}|TM${TM}|TN${TN}|${JSON.stringify(extra)}`, code: withConstants(unrolled, { TM, TN, ...WG, ...extra }), entry, bindings };
 }
 

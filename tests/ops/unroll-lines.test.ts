@@ -38,7 +38,8 @@ describe('unrollLines', () => {
     for (const src of [directWgsl, filterDirectWgsl]) {
       for (const TM of [4, 8]) {
         for (const TN of [4, 8, 12, 16, 20, 24]) {
-          const out = unrollLines(src, { TM, TN, Q: TN / 4, TAPS: TN + 2 });
+          const Q = TN / 4;
+          const out = unrollLines(src, { TM, TN, Q, R3_TM: TM, R3_Q: Q, R3_TAPS: TN + 2, ANY_TM: TM, ANY_Q: Q, ANY_TN: TN });
           const code = out.split('\n').filter((l) => !l.trim().startsWith('//')).join('\n');
           expect(code).not.toMatch(/@unroll|\$/);
           // Each accumulator c{quad}_{channel} is declared once.
