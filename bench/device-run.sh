@@ -12,7 +12,7 @@
 # Each step has its own time limit (BENCH_S, KERNELS_S, TORCH_S seconds), so a hung step cannot
 # eat the others' time; a step that fails or times out is noted in summary.txt and the next runs.
 # For a try on a machine without a GPU (SwiftShader): BATCH=1 MODEL=small BENCH_EXTRA='--models small'
-# TORCH_EXTRA='--steps 1 --batches 1 --warmup 0'.
+# TORCH_EXTRA='--steps 1 --batches 1 --warmup 0 --only inference' (PyTorch trains only at batch 2 or more).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
