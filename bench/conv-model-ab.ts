@@ -1,8 +1,9 @@
 // A whole model on WebGPU with its convolutions on two kernel choices, calls alternating (one sync
 // each): what a kernel change is worth per forward pass or training step. The choices: 'table'
-// (this adapter's own choice per layer: on a software adapter the direct kernels, 8×8 where it
-// pays), 'direct8x4', 'direct8x8' (every layer pinned to that block), 'gemm' (the GEMM core's 8×2
-// register tiles, what software adapters ran before the direct kernels).
+// (this adapter's own choice per layer: on a software adapter softwareDirectChoice, 8×24 or 8×12
+// for the forward and input gradient, 8×8 for the filter gradient), 'direct8x4', 'direct8x8'
+// (every layer pinned to that block), 'gemm' (the GEMM core's 8×2 register tiles, what software
+// adapters ran before the direct kernels).
 //   node --import ./src/cli/register.mjs bench/conv-model-ab.ts [seed|small] [forward|train] [rounds] [choice choice]
 import { loadavg } from 'node:os';
 import { setDefaultBackend } from '../src/backend/backends.ts';

@@ -154,8 +154,15 @@ export function forgetTunedConvKernels(): void {
 
 // ---- the direct kernels ----
 
+// Written-out kernels by key: writing out an 8×24 block takes about 1 ms of string work, which
+// every dispatch would otherwise repeat before the pipeline cache looks at the key.
+const directKernels = new Map<string, Kernel>();
+
 function directKernel(name: string, code: string, entry: string, b: DirectChoice, bindings: Kernel['bindings'], extra: Record<string, boolean> = {}): Kernel {
   const { TM, TN } = b;
+  const key = `${name}|TM${TM}|TN${TN}|${JSON.stringify(extra)}`;
+  const known = directKernels.get(key);
+  if (known) return known;
   // conv2d_direct.wgsl writes out only the path it takes: the unrolled 3-tap row (R3_…) or the
   // loop over any row (ANY_…); conv2d_filter_direct.wgsl has one path.
   const row3 = extra.ROW3 === true;
@@ -165,7 +172,9 @@ function directKernel(name: string, code: string, entry: string, b: DirectChoice
     R3_TM: row3 ? TM : 0, R3_Q: row3 ? Q : 0, R3_TAPS: row3 ? TN + 2 : 0,
     ANY_TM: row3 ? 0 : TM, ANY_Q: row3 ? 0 : Q, ANY_TN: row3 ? 0 : TN,
   });
-  return { key: `${name}|TM${TM}|TN${TN}|${JSON.stringify(extra)}`, code: withConstants(unrolled, { TM, TN, ...WG, ...extra }), entry, bindings };
+  const kernel: Kernel = { key, code: withConstants(unrolled, { TM, TN, ...WG, ...extra }), entry, bindings };
+  directKernels.set(key, kernel);
+  return kernel;
 }
 
 /**

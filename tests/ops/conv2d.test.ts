@@ -200,9 +200,8 @@ describe('conv2d: the direct kernels (conv2d_direct.wgsl, conv2d_filter_direct.w
   // Every case: channels past a block of 8 (K = 17) and fewer than 4 (clamped rows), widths not
   // a multiple of the run (clamped pixels; 14 = a group of 8 and one of 6, 30 = 24 and 6, whose
   // quads are partly stored or not at all), filters of C·R·S = 27 and 50 weights (a last group
-  // of 3 and of 2), R ≠ S,
-  // strides 2 and 3 (the input gradient then takes the GEMM core), 3-wide rows at stride 1 (the
-  // unrolled row) and not.
+  // of 3 and of 2), R ≠ S, strides 2 and 3 (the input gradient then takes the GEMM core), 3-wide
+  // rows at stride 1 (the unrolled row) and not.
   for (const block of ALL_DIRECT_BLOCKS) {
     const label = choiceLabel(block);
     CASES.forEach((c, i) => {
