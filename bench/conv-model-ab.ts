@@ -25,7 +25,12 @@ const CHOICES: Record<string, ConvKernelChoice | null> = {
   direct8x8: { family: 'direct', TM: 8, TN: 8 },
   gemm: { family: 'gemm', tiles: REGISTER_TALL_TILES },
 };
-for (const c of [first, second]) if (!(c in CHOICES)) throw new Error(`conv-model-ab: unknown choice ${c} (${Object.keys(CHOICES).join(', ')})`);
+for (const c of [first, second]) {
+  if (!(c in CHOICES)) {
+    console.error(`conv-model-ab: unknown choice "${c}" (choose from ${Object.keys(CHOICES).join(', ')})`);
+    process.exit(1);
+  }
+}
 const rounds = Number(roundsArg);
 const gpu = await initWebGpu();
 setDefaultBackend('webgpu');
