@@ -84,7 +84,7 @@ for (const { x: xShape, w: wShape, opts } of shapes) {
   console.log(`x[${xShape}] w[${wShape}] stride ${opts.stride} ${opts.padding}: ${(flops / 1e9).toFixed(3)} GFLOP per pass`);
   for (const pass of passes) {
     const want = await call(pass, cpu).read();
-    const cands = convCandidates(pass, g, gemmCands);
+    const cands = convCandidates(pass, g, gemmCands, gpu.limits.maxStorageBufferBindingSize);
     const samples: number[][] = cands.map(() => []);
     for (const [i, c] of cands.entries()) {
       setConvKernel(c);

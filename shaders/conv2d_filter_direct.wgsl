@@ -1,14 +1,15 @@
 // conv2d_filter_direct.wgsl: the gradient of a convolution with respect to its filters, summed
 // over the batch straight from x and dy, without the GEMM core's per-element index decoding.
 //
-//   dw[k,c,r,s] = Σ_{n,oh,ow} dy[n,k,oh,ow] · x[n, c, oh·stride + r − padTop, ow·stride + s − padLeft]
+//   dw[k,c,r,s] = Σ_{n,oh,ow} dy[n,k,oh,ow] · xp[n, c, oh·stride + r, ow·stride + s]
 //
-// (0 where the tap falls in the padding). Invocation (x, y) owns TM filters (k = TM·y …) by TN = 4·Q
-// neighbouring weights of a filter (flat index (c,r,s) = TN·x …, Q quads of 4), each decoded once,
-// before the loop, into an offset into x and a row and column shift. It then walks the output
-// pixels (n, oh, ow) with a running offset: per pixel, TN reads of x (tested against the image's
-// edges with one comparison per row and per column), TM reads of dy (the same for every
-// invocation of a row of the grid) and TN·TM multiply-adds into the named vec4 c{quad}_{filter}.
+// where xp is x with its zero border in place (pad2d.wgsl: padTop rows above, padLeft columns
+// left, enough below and right for every tap), so the loop reads without testing. Invocation
+// (x, y) owns TM filters (k = TM·y …) by TN = 4·Q neighbouring weights of a filter (flat index
+// (c,r,s) = TN·x …, Q quads of 4), each decoded once, before the loop, into an offset into xp.
+// It then walks the output pixels (n, oh, ow) with a running offset: per pixel, TN reads of xp,
+// TM reads of dy (the same for every invocation of a row of the grid) and TN·TM multiply-adds
+// into the named vec4 c{quad}_{filter}.
 // Why so large a block: on SwiftShader a read at a computed index is a 4-lane gather, the
 // costliest thing in the loop, and the block divides the reads per multiply-add:
 // (TN + TM) / (TN·TM) = 0.38 at 8×4, 0.25 at 8×8, 0.17 at 8×24 (bench/NOTES.md).
@@ -17,21 +18,17 @@
 // last real one, weights past C·R·S the last real one; neither is stored. No workgroup memory.
 // Work per output: N·OH·OW multiply-adds, a long sum with few outputs.
 
+// H and W are the padded input's.
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
   K: u32, R: u32, S: u32, stride: u32,
-  OH: u32, OW: u32, padTop: u32, padLeft: u32,
+  OH: u32, OW: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
-
-// x[i] where ok, else 0 (the index is only used where ok, so it stays in range).
-fn tap(i: i32, ok: bool) -> f32 {
-  return select(0.0, x[select(0u, u32(i), ok)], ok);
-}
 
 fn store4(k: u32, crs0: u32, count: u32, v: vec4f) {
   let at = k * p.C * p.R * p.S + crs0;
@@ -49,33 +46,27 @@ fn conv_filter_direct(@builtin(global_invocation_id) gid: vec3u) {
   if (crs0 >= CRS || k0 >= p.K) {
     return;
   }
-  let W = i32(p.W);
-  let HW = i32(p.H * p.W);
-  let st = i32(p.stride);
+  let W = p.W;
+  let HW = p.H * p.W;
+  let st = p.stride;
   let RS = p.R * p.S;
-  // Quad q's 4 taps (c, r, s), as offsets into one image of x and their row and column shifts.
+  // Quad q's 4 taps (c, r, s), as offsets into one image of xp.
   // @unroll q<Q {
   let t$q = min(vec4u(crs0 + $(4*q)u) + vec4u(0u, 1u, 2u, 3u), vec4u(CRS - 1u));
-  let dr$q = vec4i((t$q % RS) / p.S) - i32(p.padTop);
-  let ds$q = vec4i(t$q % p.S) - i32(p.padLeft);
-  let xo$q = vec4i(t$q / RS) * HW + dr$q * W + ds$q;
+  let xo$q = (t$q / RS) * HW + ((t$q % RS) / p.S) * W + t$q % p.S;
   // @unroll }
   let P = p.OH * p.OW;
   let kLast = p.K - 1u;
   let b$m = min(k0 + $(m)u, kLast) * P; // @unroll m<TM
   var c$q_$m = vec4f(); // @unroll q<Q m<TM
   for (var n = 0u; n < p.N; n++) {
-    let xn = i32(n * p.C) * HW;
+    let xn = n * p.C * HW;
     let dn = n * p.K * P;
     for (var oh = 0u; oh < p.OH; oh++) {
-      let rowOk$q = vec4u(vec4i(i32(oh) * st) + dr$q) < vec4u(p.H); // @unroll q<Q
-      var xi = xn + i32(oh) * st * W;
+      var xi = xn + oh * st * W;
       var di = dn + oh * p.OW;
       for (var ow = 0u; ow < p.OW; ow++) {
-        // @unroll q<Q {
-        let ok$q = rowOk$q & (vec4u(vec4i(i32(ow) * st) + ds$q) < vec4u(p.W));
-        let v$q = vec4f(tap(xi + xo$q.x, ok$q.x), tap(xi + xo$q.y, ok$q.y), tap(xi + xo$q.z, ok$q.z), tap(xi + xo$q.w, ok$q.w));
-        // @unroll }
+        let v$q = vec4f(x[xi + xo$q.x], x[xi + xo$q.y], x[xi + xo$q.z], x[xi + xo$q.w]); // @unroll q<Q
         // @unroll m<TM {
         let g$m = dy[b$m + di];
         c$q_$m = fma(vec4f(g$m), v$q, c$q_$m); // @unroll q<Q

@@ -71,7 +71,7 @@ export async function autotuneConv(
             : pass === 'backward-input'
               ? conv2dBackwardInput(dy, w, [...xShape], opts)
               : conv2dBackwardFilter(x, dy, [...wShape], opts);
-        const cands = convCandidates(pass, g, gemm);
+        const cands = convCandidates(pass, g, gemm, gpu.limits.maxStorageBufferBindingSize);
         const samples = cands.map((): number[] => []);
         try {
           for (let r = -1; r < rounds; r++) {

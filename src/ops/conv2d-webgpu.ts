@@ -1,8 +1,10 @@
 import directWgsl from '../../shaders/conv2d_direct.wgsl';
 import filterDirectWgsl from '../../shaders/conv2d_filter_direct.wgsl';
+import padWgsl from '../../shaders/pad2d.wgsl';
+import { empty } from '../backend/create.ts';
 import type { Tensor } from '../backend/tensor.ts';
 import type { WebGpuBackend } from '../backend/webgpu/backend.ts';
-import { i32, packParams, u32, unrollLines, withConstants, type Kernel } from '../backend/webgpu/kernel.ts';
+import { grid1d, i32, packParams, u32, unrollLines, withConstants, type Kernel } from '../backend/webgpu/kernel.ts';
 import type { Conv2dGeometry } from './conv2d.ts';
 import { epilogueFlags, type Epilogue } from './epilogue.ts';
 import { gemmTiles, pinnedGemmTiles, type GemmTiles } from './gemm.ts';
@@ -32,9 +34,46 @@ export function choiceLabel(c: ConvKernelChoice): string {
   return c.family === 'direct' ? `direct ${c.TM}×${c.TN}` : c.tiles.variant === 'shared' ? 'gemm shared' : `gemm registers ${c.tiles.TM}×${c.tiles.TN}`;
 }
 
-/** Whether the direct kernels compute this pass (the input gradient only at stride 1: it is then a forward convolution). */
-export function directApplies(pass: ConvPass, g: Conv2dGeometry): boolean {
-  return pass !== 'backward-input' || g.stride === 1;
+/**
+ * Whether the direct kernels compute this pass: the input gradient only at stride 1 (it is then a
+ * forward convolution) with padding inside the filter; each only where its zero-padded source
+ * (directSource) fits in one storage binding of this adapter.
+ */
+export function directApplies(pass: ConvPass, g: Conv2dGeometry, b: DirectChoice, maxBindingBytes = Infinity): boolean {
+  if (pass === 'backward-input' && (g.stride !== 1 || g.padTop > g.R - 1 || g.padLeft > g.S - 1)) return false;
+  const { dims: [N, C], Hp, Wp } = directSource(pass, g, b.TN);
+  return N * C * Hp * Wp * 4 <= maxBindingBytes;
+}
+
+/**
+ * The source a direct kernel reads, as pad2d.wgsl writes it: the pass's input (x, or dy for the
+ * input gradient) of `dims` with `top` rows and `left` columns of zeros before it and zeros after
+ * it up to Hp × Wp, enough that every tap of every invocation (pixels past the row's end
+ * included, up to a whole run of TN) lands inside. The input gradient at stride 1 is the forward
+ * convolution of dy padded by R−1−padTop and S−1−padLeft.
+ */
+export function directSource(pass: ConvPass, g: Conv2dGeometry, TN: number): { dims: [number, number, number, number]; top: number; left: number; Hp: number; Wp: number } {
+  const { N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft } = g;
+  if (pass === 'backward-input') {
+    const top = R - 1 - padTop;
+    const left = S - 1 - padLeft;
+    return { dims: [N, K, OH, OW], top, left, Hp: Math.max(top + OH, H - 1 + R), Wp: Math.max(left + OW, Math.ceil(W / TN) * TN - 1 + S) };
+  }
+  // The forward's invocations read whole runs of TN pixels; the filter gradient reads real pixels only.
+  const lastOw = pass === 'forward' ? Math.ceil(OW / TN) * TN - 1 : OW - 1;
+  return { dims: [N, C, H, W], top: padTop, left: padLeft, Hp: Math.max(padTop + H, (OH - 1) * stride + R), Wp: Math.max(padLeft + W, lastOw * stride + S) };
+}
+
+const PAD: Kernel = { key: 'conv2d.pad', code: padWgsl, entry: 'pad2d', bindings: ['read', 'write'] };
+
+/** The zero-padded copy of src that directSource describes (src itself when it adds nothing): the caller disposes it if it is not src. */
+export function padDirectSource(gpu: WebGpuBackend, src: Tensor, s: ReturnType<typeof directSource>): Tensor {
+  const [N, C, H, W] = s.dims;
+  if (s.top === 0 && s.left === 0 && s.Hp === H && s.Wp === W) return src;
+  const out = empty([N, C, s.Hp, s.Wp], src.backend);
+  const count = N * C * s.Hp * s.Wp;
+  gpu.run(PAD, [src, out], packParams([count, H, W, s.Hp, s.Wp, s.top, s.left].map(u32)), grid1d(count, 256));
+  return out;
 }
 
 /** How many outputs along an invocation's run (pixels of a row; weights of a filter for the filter gradient) a pass has. */
@@ -45,13 +84,14 @@ function runLength(pass: ConvPass, g: Conv2dGeometry): number {
 /**
  * The table's direct block for a software adapter: 8 channels by the longest run that splits the
  * row (or filter) into equal groups of whole quads, at most 24 outputs for the forward and input
- * gradient (46 pixels → 2 × 24, 23 → 24, 11 → 12) and 8 for the filter gradient (2304 weights →
- * 288 × 8). Measured on SwiftShader (bench/NOTES.md): 8×24 fastest for the first two, 8×8 for the
- * filter gradient, whose longer runs carry a row and column test per weight.
+ * gradient (46 pixels → 2 × 24, 23 → 24, 11 → 12) and 12 for the filter gradient (2304 weights →
+ * 192 × 12). Measured on SwiftShader (bench/NOTES.md): 8×24 fastest for the first two; for the
+ * filter gradient 8×8, 8×12 and 8×16 within a few percent, 8×12 ahead in 4 of 5 comparisons, 8×24
+ * behind.
  */
 export function softwareDirectChoice(pass: ConvPass, g: Conv2dGeometry): DirectChoice {
   const n = runLength(pass, g);
-  const groups = Math.ceil(n / (pass === 'backward-filter' ? 8 : 24));
+  const groups = Math.ceil(n / (pass === 'backward-filter' ? 12 : 24));
   return { family: 'direct', TM: 8, TN: (4 * Math.ceil(n / (4 * groups))) as DirectRun };
 }
 
@@ -101,7 +141,7 @@ function shapeKey(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry): string
  */
 export function convKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry): ConvKernelChoice {
   const gemm: ConvKernelChoice = { family: 'gemm', tiles: gemmTiles(gpu) };
-  const ok = (c: ConvKernelChoice): ConvKernelChoice => (c.family === 'direct' && !directApplies(pass, g) ? gemm : c);
+  const ok = (c: ConvKernelChoice): ConvKernelChoice => (c.family === 'direct' && !directApplies(pass, g, c, gpu.limits.maxStorageBufferBindingSize) ? gemm : c);
   if (forced) return ok(forced);
   if (pinnedGemmTiles()) return gemm;
   const env = typeof process !== 'undefined' ? process.env?.FER_CONV : undefined;
@@ -122,12 +162,12 @@ export const ALL_DIRECT_BLOCKS: readonly DirectChoice[] = [
 /** The direct blocks autotuning and the benchmarks compare. */
 export const DIRECT_BLOCKS: readonly DirectChoice[] = [
   { family: 'direct', TM: 4, TN: 4 }, { family: 'direct', TM: 8, TN: 4 }, { family: 'direct', TM: 8, TN: 8 },
-  { family: 'direct', TM: 8, TN: 16 }, { family: 'direct', TM: 8, TN: 24 },
+  { family: 'direct', TM: 8, TN: 12 }, { family: 'direct', TM: 8, TN: 16 }, { family: 'direct', TM: 8, TN: 24 },
 ];
 
 /** The candidates autotuning times for a pass: the direct blocks (where they apply) and the GEMM core's register and shared tiles. */
-export function convCandidates(pass: ConvPass, g: Conv2dGeometry, gemmCandidates: readonly GemmTiles[]): ConvKernelChoice[] {
-  const direct: ConvKernelChoice[] = directApplies(pass, g) ? [...DIRECT_BLOCKS] : [];
+export function convCandidates(pass: ConvPass, g: Conv2dGeometry, gemmCandidates: readonly GemmTiles[], maxBindingBytes = Infinity): ConvKernelChoice[] {
+  const direct: ConvKernelChoice[] = DIRECT_BLOCKS.filter((b) => directApplies(pass, g, b, maxBindingBytes));
   return [...direct, ...gemmCandidates.map((tiles): ConvKernelChoice => ({ family: 'gemm', tiles }))];
 }
 
@@ -179,37 +219,41 @@ function directKernel(name: string, code: string, entry: string, b: DirectChoice
 
 /**
  * Forward pass (forward = true: src = x, the epilogue applies) or, at stride 1, the input
- * gradient (src = dy, the filters read turned 180° with their channel axes swapped).
+ * gradient (src = dy, the filters read turned 180° with their channel axes swapped); either reads
+ * its source zero-padded (pad2d.wgsl, one extra pass).
  */
 export function runConvDirect(
   gpu: WebGpuBackend, g: Conv2dGeometry, b: DirectChoice, forward: boolean,
   src: Tensor, w: Tensor, bias: Tensor | null, scale: Tensor | null, shift: Tensor | null, out: Tensor, e: Epilogue = {},
 ): void {
-  const { N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft } = g;
+  const { N, C, H, W, K, R, S, stride, OH, OW } = g;
   const RS = R * S;
-  const geo = forward
-    ? [N, C, H, W, K, OH, OW, R, S, stride, padTop, padLeft]
-    : [N, K, OH, OW, C, H, W, R, S, 1, R - 1 - padTop, S - 1 - padLeft];
+  const source = directSource(forward ? 'forward' : 'backward-input', g, b.TN);
+  const padded = padDirectSource(gpu, src, source);
+  const [M, oh, ow, st] = forward ? [K, OH, OW, stride] : [C, H, W, 1];
+  const geo = [N, source.dims[1], source.Hp, source.Wp, M, oh, ow, R, S, st];
   const weights = forward ? { w0: 0, wsM: C * RS, wsC: RS, wsR: S, wsS: 1 } : { w0: RS - 1, wsM: RS, wsC: C * RS, wsR: -S, wsS: -1 };
   const flags = forward ? epilogueFlags(bias !== null, e) : [0, 0, 0];
   const params = packParams([
     ...geo.map(u32), u32(weights.w0), u32(weights.wsM), i32(weights.wsC), i32(weights.wsR), i32(weights.wsS), ...flags.map(u32),
   ]);
-  const M = forward ? K : C;
-  const [oh, ow] = forward ? [OH, OW] : [H, W];
   // Rows of 3 taps at stride 1 (every 3×3 layer of our models) take the unrolled row.
-  const ROW3 = S === 3 && (forward ? stride : 1) === 1;
+  const ROW3 = S === 3 && st === 1;
   const kernel = directKernel('conv2d.direct', directWgsl, 'conv_direct', b, ['read', 'read', 'read', 'read', 'read', 'write'], { ROW3 });
   const none = gpu.placeholder;
   const grid: [number, number, number] = [Math.ceil((N * oh * Math.ceil(ow / b.TN)) / WG.WG_N), Math.ceil(M / (b.TM * WG.WG_M)), 1];
-  gpu.run(kernel, [src, w, bias ?? none, scale ?? none, shift ?? none, out], params, grid);
+  gpu.run(kernel, [padded, w, bias ?? none, scale ?? none, shift ?? none, out], params, grid);
+  if (padded !== src) padded.dispose();
 }
 
+/** The filter gradient, from x zero-padded (pad2d.wgsl, one extra pass) and dy. */
 export function runConvFilterDirect(gpu: WebGpuBackend, g: Conv2dGeometry, b: DirectChoice, x: Tensor, dy: Tensor, dw: Tensor): void {
-  const { N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft } = g;
-  const params = packParams([N, C, H, W, K, R, S, stride, OH, OW, padTop, padLeft].map(u32));
+  const { N, C, K, R, S, stride, OH, OW } = g;
+  const source = directSource('backward-filter', g, b.TN);
+  const padded = padDirectSource(gpu, x, source);
+  const params = packParams([N, C, source.Hp, source.Wp, K, R, S, stride, OH, OW].map(u32));
   const kernel = directKernel('conv2d.filterDirect', filterDirectWgsl, 'conv_filter_direct', b, ['read', 'read', 'write']);
   const grid: [number, number, number] = [Math.ceil(Math.ceil((C * R * S) / b.TN) / WG.WG_N), Math.ceil(K / (b.TM * WG.WG_M)), 1];
-  gpu.run(kernel, [x, dy, dw], params, grid);
+  gpu.run(kernel, [padded, dy, dw], params, grid);
+  if (padded !== x) padded.dispose();
 }
-
