@@ -10,7 +10,7 @@ import peakWgsl from './shaders/peak.wgsl';
 import { empty, tensor } from '../src/backend/create.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
 import { f32, grid1d, packParams, u32, type Kernel } from '../src/backend/webgpu/kernel.ts';
-import { timeCalls } from '../src/cli/timing.ts';
+import { median, MIN_BATCHES, planTiming, timeCalls, type Timing, type TimeOptions } from '../src/cli/timing.ts';
 import type { PeakResult } from './result-types.ts';
 
 const FMA: Kernel = { key: 'bench.peak.fma', code: peakWgsl, entry: 'fma_peak', bindings: ['write'] };
@@ -97,4 +97,98 @@ export async function cpuPeak(budgetSeconds: number): Promise<PeakResult> {
     fmaMs: fma.ms,
     copyMs: best.ms,
   };
+}
+
+/**
+ * One call of each peak kernel, sized to some tens of milliseconds, to time beside a kernel
+ * (timeBesidePeak): the same kernels as gpuPeak and cpuPeak.
+ */
+export interface PeakProbe {
+  fma: () => void;
+  /** FLOPs of one fma() call. */
+  flops: number;
+  copy: () => void;
+  /** Bytes moved by one copy() call. */
+  bytes: number;
+  sync: () => Promise<void>;
+  dispose(): void;
+}
+
+export function gpuPeakProbe(gpu: WebGpuBackend): PeakProbe {
+  const soft = gpu.info.software;
+  const invocations = soft ? 1 << 15 : 1 << 20;
+  const iterations = soft ? 256 : 2048;
+  const copyFloats = soft ? 1 << 22 : 1 << 26;
+  const sums = empty([invocations * 4], 'webgpu');
+  const fmaParams = packParams([u32(invocations), u32(iterations), f32(0.9990234375), f32(0.0009765625)]);
+  const src = tensor(Float32Array.from({ length: copyFloats }, (_, i) => (i % 1000) / 1000), [copyFloats], 'webgpu');
+  const dst = empty([copyFloats], 'webgpu');
+  const copyParams = packParams([u32(copyFloats / 4), u32(0), f32(0), f32(0)]);
+  return {
+    fma: () => gpu.run(FMA, [sums], fmaParams, grid1d(invocations, WORKGROUP)),
+    flops: invocations * iterations * FLOPS_PER_STEP,
+    copy: () => gpu.run(COPY, [src, dst], copyParams, grid1d(copyFloats / 4, WORKGROUP)),
+    bytes: 2 * copyFloats * 4,
+    sync: () => gpu.sync(),
+    dispose: () => [sums, src, dst].forEach((t) => t.dispose()),
+  };
+}
+
+/** setIsFaster: cpuPeak's choice of copy (Float32Array.prototype.set or a plain loop). */
+export function cpuPeakProbe(setIsFaster: boolean): PeakProbe {
+  const v = Float32Array.from({ length: FMA_LENGTH }, (_, i) => 0.999 + (i % 7) * 1e-4);
+  const passes = 1024;
+  const n = 1 << 23;
+  const src = Float32Array.from({ length: n }, (_, i) => i % 1000);
+  const dst = new Float32Array(n);
+  let sink = 0;
+  return {
+    fma: () => void (sink += fmaLoop(v, passes)),
+    flops: passes * FMA_LENGTH * 16,
+    // The copy cpuPeak found faster at the start of the run.
+    copy: setIsFaster ? () => dst.set(src) : () => copyLoop(src, dst),
+    bytes: 2 * n * 4,
+    sync: () => (Number.isFinite(sink) ? Promise.resolve() : Promise.reject(new Error('cpu peak: the FMA chains overflowed'))),
+    dispose: () => {},
+  };
+}
+
+export interface BesidePeak extends Timing {
+  /** Median over batches of the kernel's rate over the peak kernel's rate timed right after that batch. */
+  fraction: number;
+  /** Median of the peak kernel's rate over those batches: GFLOP/s (compute) or GB/s (memory). */
+  peakRate: number;
+}
+
+/**
+ * timeCalls, with one call of the peak kernel timed after every batch: the kernel's rate as a
+ * fraction of the peak's is then a ratio of two measurements a few milliseconds apart, which a
+ * machine whose speed drifts by a third over seconds (a software adapter on a shared host) moves
+ * far less than a peak measured once at the start of the run.
+ */
+export async function timeBesidePeak(
+  call: () => void, work: number, bound: 'compute' | 'memory', probe: PeakProbe, o: TimeOptions,
+): Promise<BesidePeak> {
+  const [peakCall, peakWork] = bound === 'compute' ? [probe.fma, probe.flops] : [probe.copy, probe.bytes];
+  const once = async (f: () => void, n: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) f();
+    await o.sync();
+    return (performance.now() - t0) / n;
+  };
+  await once(peakCall, 1);
+  const warmupMs = await once(call, 1);
+  const probeMs = warmupMs * MIN_BATCHES >= o.budgetSeconds * 1000 ? warmupMs : await once(call, 1);
+  const plan = planTiming(probeMs, o.repeat, o.budgetSeconds);
+  const samples: number[] = [];
+  const fractions: number[] = [];
+  const peakRates: number[] = [];
+  for (let b = 0; b < plan.batches; b++) {
+    const ms = await once(call, plan.repeat);
+    const peakMs = await once(peakCall, 1);
+    samples.push(ms);
+    peakRates.push(peakWork / (peakMs * 1e6));
+    fractions.push(work / (ms * 1e6) / peakRates[b]);
+  }
+  return { ...plan, ms: median(samples), samples, warmupMs, fraction: median(fractions), peakRate: median(peakRates) };
 }

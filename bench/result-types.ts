@@ -31,8 +31,14 @@ export interface KernelResult {
   bound: 'compute' | 'memory';
   gflops: number;
   gbs: number;
-  /** GFLOP/s over the FMA peak (compute-bound) or GB/s over the copy peak (memory-bound); null without a peak. */
+  /**
+   * GFLOP/s over the FMA peak (compute-bound) or GB/s over the copy peak (memory-bound), the peak
+   * kernel timed after each batch of calls (the median of the per-batch ratios; results written
+   * before 2026-12-02 used the peak measured once at the start of the run); null without a peak.
+   */
   peakFraction: number | null;
+  /** The peak kernel's median rate over this row's batches (GFLOP/s or GB/s; absent in older results). */
+  peakBeside?: number;
   samples: number[];
   /** 1-minute load average when the row finished (absent in results written before it was recorded). */
   load?: number;

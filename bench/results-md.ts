@@ -26,7 +26,7 @@ function peakTable(r: BenchResults): string[] {
   if (r.peak.length === 0) return [];
   return [
     '',
-    '### Peak (measured once per run)',
+    '### Peak (measured once, at the start of the run)',
     '',
     '| backend | FMA GFLOP/s | copy GB/s | FMA kernel | copy |',
     '| --- | ---: | ---: | --- | --- |',
@@ -50,7 +50,11 @@ function kernelTable(r: BenchResults): string[] {
     '',
     `### Kernels at the seed model's layer shapes, batch ${r.batch}`,
     '',
-    'Median ms per call; GFLOP/s for the GEMM-shaped kernels (fraction of the FMA peak), GB/s for the others (fraction of the copy peak); counts from src/ops/costs.ts.',
+    `Median ms per call; GFLOP/s for the GEMM-shaped kernels (fraction of the FMA peak), GB/s for the others (fraction of the copy peak); counts from src/ops/costs.ts. ${
+      r.kernels.some((k) => k.peakBeside !== undefined)
+        ? 'Each fraction is the median over batches of the kernel\'s rate over the peak kernel\'s, timed right after each batch of calls (bench/peak.ts timeBesidePeak): this machine\'s speed drifts by up to a third over seconds, which a peak measured once moves into every row.'
+        : 'Fractions of the peak measured once at the start of the run.'
+    }`,
     '',
     '| kernel | shape | layers | cpu ms | cpu rate | cpu % peak | webgpu ms | webgpu rate | webgpu % peak | webgpu GEMM |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',

@@ -39,9 +39,10 @@ function heavyKernels(r: BenchResults): string[] {
   const biggest = Math.max(...compute.map((k) => k.flops));
   // Heavy: at least 5% of the largest pass (conv2d_1, conv2d_2, conv2d_3 in the seed model).
   const heavy = compute.filter((k) => k.flops >= 0.05 * biggest);
-  const out = [`- Heavy kernels (GEMM-shaped, at least 5% of the FLOPs of the largest one), batch ${r.batch}, as a fraction of the measured FMA peak:`];
+  const out = [`- Heavy kernels (GEMM-shaped, at least 5% of the FLOPs of the largest one), batch ${r.batch}, as a fraction of the measured FMA peak${r.kernels.some((k) => k.peakBeside !== undefined) ? ' (timed beside each batch of calls)' : ''}:`];
   for (const k of heavy) {
-    out.push(`  - ${k.kernel} ${k.layers.join(', ')} on ${k.backend}${k.variant ? ` (${k.variant})` : ''}: ${k.gflops.toFixed(3)} GFLOP/s, **${((k.peakFraction ?? 0) * 100).toFixed(1)}% of peak**`);
+    const beside = k.peakBeside !== undefined ? ` (peak beside it ${k.peakBeside.toFixed(3)})` : '';
+    out.push(`  - ${k.kernel} ${k.layers.join(', ')} on ${k.backend}${k.variant ? ` (${k.variant})` : ''}: ${k.gflops.toFixed(3)} GFLOP/s${beside}, **${((k.peakFraction ?? 0) * 100).toFixed(1)}% of peak**`);
   }
   const skipped = r.skipped.filter((s) => s.what.startsWith('conv2d.') && heavy.some((k) => s.what.endsWith(k.shape)));
   for (const s of skipped) out.push(`  - ${s.what} on ${s.device}: not measured (${s.reason})`);
@@ -66,7 +67,8 @@ function heavyKernels(r: BenchResults): string[] {
           ? `  - Why, ${r.adapter.name}: the peak kernel does 8 independent vec4 FMAs per step with no memory access. The convolutions run the direct kernels ` +
             `(shaders/conv2d_direct.wgsl, conv2d_filter_direct.wgsl; blocks named above): SwiftShader runs 4 invocations as the lanes of one SIMD register and ` +
             `turns every read at a computed index into a 4-lane gather, so the kernels read as little as their register block allows (8 channels × 24 pixels: ` +
-            `0.09 reads per multiply-add; 8 × 8 weights for the filter gradient: 0.25) and their 16–48 vec4 accumulators spill to the stack. bench/NOTES.md has the measurements.`
+            `0.09 reads per multiply-add; 8 × 12 weights for the filter gradient: 0.21), from a zero-padded copy of their input (no edge test in the loop), ` +
+            `and their 24–48 vec4 accumulators spill to the stack. bench/NOTES.md has the measurements.`
           : `  - Why, ${r.adapter.name}: the peak kernel does 8 independent vec4 FMAs per step with no memory access. The convolutions are implicit GEMMs ` +
             `(shaders/conv2d*.wgsl on the gemm.wgsl core): per step of k each invocation makes 10 scalar loads for 16 multiply-adds, ` +
             `and loadB gathers each image pixel with six integer divisions that SwiftShader cannot vectorise.`,
