@@ -1,8 +1,8 @@
 // A whole model on WebGPU with its convolutions on two kernel choices, calls alternating (one sync
 // each): what a kernel change is worth per forward pass or training step. The choices: 'table'
-// (this adapter's own choice per layer: on a software adapter softwareDirectChoice, 8×24 or 8×12
-// for the forward and input gradient, 8×8 for the filter gradient), 'direct8x4', 'direct8x8'
-// (every layer pinned to that block), 'gemm' (the GEMM core's 8×2 register tiles, what software
+// (this adapter's own choice per layer: on a software adapter softwareDirectChoice, 16×24 or 16×12
+// for the forward and input gradient, 8×12 for the filter gradient), 'direct8x4', 'direct8x8',
+// 'direct8x24', 'direct16x24' (every layer pinned to that block), 'gemm' (the GEMM core's 8×2 register tiles, what software
 // adapters ran before the direct kernels).
 //   node --import ./src/cli/register.mjs bench/conv-model-ab.ts [seed|small] [forward|train] [rounds] [choice choice]
 import { loadavg } from 'node:os';
@@ -23,6 +23,8 @@ const CHOICES: Record<string, ConvKernelChoice | null> = {
   table: null,
   direct8x4: { family: 'direct', TM: 8, TN: 4 },
   direct8x8: { family: 'direct', TM: 8, TN: 8 },
+  direct8x24: { family: 'direct', TM: 8, TN: 24 },
+  direct16x24: { family: 'direct', TM: 16, TN: 24 },
   gemm: { family: 'gemm', tiles: REGISTER_TALL_TILES },
 };
 for (const c of [first, second]) {

@@ -21,7 +21,7 @@
 //
 // Why so large a block: on SwiftShader a read at a computed index is a 4-lane gather (four scalar
 // loads), the costliest thing in the loop, and it is the reads per multiply-add that the block
-// size divides: (TN + 2 + 3·TM) / (3·TM·TN) = 0.31 at 8×4, 0.18 at 8×8, 0.09 at 8×24
+// size divides: (TN + 2 + 3·TM) / (3·TM·TN) = 0.31 at 8×4, 0.18 at 8×8, 0.09 at 8×24, 0.06 at 16×24
 // (bench/NOTES.md has what each measured). The registers run out long before that; the values
 // that spill go to the stack with plain vector loads, far cheaper than a gather. The padded copy
 // takes the edge tests (a comparison and two selects per read) out of the loop.

@@ -12,7 +12,7 @@ import { gemmTiles, pinnedGemmTiles, type GemmTiles } from './gemm.ts';
 // The WebGPU side of the three convolution passes: which kernel runs each pass at each shape on
 // each adapter. Two families:
 //   'direct' (shaders/conv2d_direct.wgsl, conv2d_filter_direct.wgsl): each invocation decodes its
-//     outputs once and steps the taps with running offsets; TM = 4 or 8 output channels by TN = 4…24
+//     outputs once and steps the taps with running offsets; TM = 4, 8 or 16 output channels by TN = 4…24
 //     pixels (or weights) per invocation; no workgroup memory.
 //   'gemm' (shaders/conv2d*.wgsl on the GEMM core, gemm.wgsl): the implicit GEMM whose loadB
 //     decodes every element; its 'shared' tiles stage operands in workgroup memory.
@@ -24,7 +24,7 @@ export type ConvPass = 'forward' | 'backward-input' | 'backward-filter';
 
 /** Outputs along a run per invocation of a direct kernel: 1 to 6 quads. */
 export type DirectRun = 4 | 8 | 12 | 16 | 20 | 24;
-export type DirectChoice = { family: 'direct'; TM: 4 | 8; TN: DirectRun };
+export type DirectChoice = { family: 'direct'; TM: 4 | 8 | 16; TN: DirectRun };
 export type ConvKernelChoice = DirectChoice | { family: 'gemm'; tiles: GemmTiles };
 
 /** The workgroup of the direct kernels: 64 invocations, 16 along the pixels (or weights), 4 along the channels. */
@@ -82,17 +82,18 @@ function runLength(pass: ConvPass, g: Conv2dGeometry): number {
 }
 
 /**
- * The table's direct block for a software adapter: 8 channels by the longest run that splits the
- * row (or filter) into equal groups of whole quads, at most 24 outputs for the forward and input
- * gradient (46 pixels → 2 × 24, 23 → 24, 11 → 12) and 12 for the filter gradient (2304 weights →
- * 192 × 12). Measured on SwiftShader (bench/NOTES.md): 8×24 fastest for the first two; for the
- * filter gradient 8×8, 8×12 and 8×16 within a few percent, 8×12 ahead in 4 of 5 comparisons, 8×24
- * behind.
+ * The table's direct block for a software adapter: the longest run that splits the row (or
+ * filter) into equal groups of whole quads, at most 24 outputs for the forward and input gradient
+ * (46 pixels → 2 × 24, 23 → 24, 11 → 12), by 16 channels; 12 weights by 8 filters for the filter
+ * gradient (2304 weights → 192 × 12). Measured on SwiftShader (bench/NOTES.md): 16×24 ahead of
+ * 8×24 in 22 of 27 comparisons on the seed model's layers (32×24 compiles in 10 s); for the filter
+ * gradient 8×8, 8×12 and 8×16 within a few percent, 8×12 ahead in 4 of 5 comparisons.
  */
 export function softwareDirectChoice(pass: ConvPass, g: Conv2dGeometry): DirectChoice {
   const n = runLength(pass, g);
-  const groups = Math.ceil(n / (pass === 'backward-filter' ? 12 : 24));
-  return { family: 'direct', TM: 8, TN: (4 * Math.ceil(n / (4 * groups))) as DirectRun };
+  const filter = pass === 'backward-filter';
+  const groups = Math.ceil(n / (filter ? 12 : 24));
+  return { family: 'direct', TM: filter ? 8 : 16, TN: (4 * Math.ceil(n / (4 * groups))) as DirectRun };
 }
 
 let forced: ConvKernelChoice | null = null;
@@ -153,16 +154,18 @@ export function convKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry
   return gpu.info.software ? ok(softwareDirectChoice(pass, g)) : gemm;
 }
 
-/** Every direct block the kernels take (what the tests run): 4×4, and 8 channels by every run. */
+/** Every direct block the kernels take (what the tests run): 4×4, 8 channels by every run, 16 by the shortest and longest. */
 export const ALL_DIRECT_BLOCKS: readonly DirectChoice[] = [
   { family: 'direct', TM: 4, TN: 4 },
   ...([4, 8, 12, 16, 20, 24] as const).map((TN): DirectChoice => ({ family: 'direct', TM: 8, TN })),
+  { family: 'direct', TM: 16, TN: 4 }, { family: 'direct', TM: 16, TN: 24 },
 ];
 
 /** The direct blocks autotuning and the benchmarks compare. */
 export const DIRECT_BLOCKS: readonly DirectChoice[] = [
   { family: 'direct', TM: 4, TN: 4 }, { family: 'direct', TM: 8, TN: 4 }, { family: 'direct', TM: 8, TN: 8 },
   { family: 'direct', TM: 8, TN: 12 }, { family: 'direct', TM: 8, TN: 16 }, { family: 'direct', TM: 8, TN: 24 },
+  { family: 'direct', TM: 16, TN: 24 },
 ];
 
 /** The candidates autotuning times for a pass: the direct blocks (where they apply) and the GEMM core's register and shared tiles. */

@@ -69,6 +69,7 @@ const CASES: Case[] = [
   [2, 8, 12, 12, 17, 3, 3, 1, 'same'],
   [1, 3, 6, 14, 9, 3, 3, 1, 'same'],
   [1, 2, 4, 30, 3, 3, 3, 1, 'same'],
+  [1, 18, 6, 9, 5, 3, 3, 1, 'same'], // 18 input channels: the input gradient's 16-channel blocks end part-full
 ];
 
 function describeCase([N, C, H, W, K, R, S, stride, padding]: Case): string {
@@ -241,17 +242,17 @@ describe('conv2d: the direct kernels (conv2d_direct.wgsl, conv2d_filter_direct.w
     });
   }
 
-  it.skipIf(!gpu)('a software adapter runs the direct kernels by default, 8 channels by the longest even split of the run into quads (at most 24, for the filter gradient 12); pinned GEMM tiles run the GEMM core', () => {
+  it.skipIf(!gpu)('a software adapter runs the direct kernels by default: the longest even split of the run into quads (at most 24 by 16 channels; for the filter gradient 12 by 8 filters); pinned GEMM tiles run the GEMM core', () => {
     const { g } = setup(CASES[0]);
     const strided = setup(CASES[1]).g;
     const at = (x: number[], w: number[]) => conv2dGeometry(x, w, { padding: 'same' });
     if (gpu!.info.software && !process.env.FER_CONV) {
-      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('direct 8×8'); // 5 pixels a row
+      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('direct 16×8'); // 5 pixels a row
       expect(choiceLabel(convKernel(gpu!, 'backward-filter', strided))).toBe('direct 8×12'); // 27 weights: 3 × 12
-      // The seed model's rows: 46 pixels (2 × 24), 23 (24), 11 (12); its filters: 2304 weights (288 × 8).
-      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 46, 46], [4, 4, 3, 3])))).toBe('direct 8×24');
-      expect(choiceLabel(convKernel(gpu!, 'backward-input', at([1, 4, 23, 23], [4, 4, 3, 3])))).toBe('direct 8×24');
-      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 11, 11], [4, 4, 3, 3])))).toBe('direct 8×12');
+      // The seed model's rows: 46 pixels (2 × 24), 23 (24), 11 (12); its filters: 2304 weights (192 × 12).
+      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 46, 46], [4, 4, 3, 3])))).toBe('direct 16×24');
+      expect(choiceLabel(convKernel(gpu!, 'backward-input', at([1, 4, 23, 23], [4, 4, 3, 3])))).toBe('direct 16×24');
+      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 11, 11], [4, 4, 3, 3])))).toBe('direct 16×12');
       expect(choiceLabel(convKernel(gpu!, 'backward-filter', at([1, 256, 23, 23], [4, 256, 3, 3])))).toBe('direct 8×12');
       expect(choiceLabel(convKernel(gpu!, 'backward-filter', at([1, 1, 48, 48], [4, 1, 3, 3])))).toBe('direct 8×12'); // 9 weights: 1 × 12
       // The input gradient of a strided convolution is not a forward convolution: the GEMM core.
