@@ -66,9 +66,9 @@ function heavyKernels(r: BenchResults): string[] {
         : direct
           ? `  - Why, ${r.adapter.name}: the peak kernel does 8 independent vec4 FMAs per step with no memory access. The convolutions run the direct kernels ` +
             `(shaders/conv2d_direct.wgsl, conv2d_filter_direct.wgsl; blocks named above): SwiftShader runs 4 invocations as the lanes of one SIMD register and ` +
-            `turns every read at a computed index into a 4-lane gather, so the kernels read as little as their register block allows (8 channels × 24 pixels: ` +
-            `0.09 reads per multiply-add; 8 × 12 weights for the filter gradient: 0.21), from a zero-padded copy of their input (no edge test in the loop), ` +
-            `and their 24–48 vec4 accumulators spill to the stack. bench/NOTES.md has the measurements.`
+            `turns every read at a computed index into a 4-lane gather, so the kernels read as little as their register block allows (16 channels × 24 pixels: ` +
+            `0.06 reads per multiply-add; 8 filters × 12 weights for the filter gradient: 0.21), from a zero-padded copy of their input (no edge test in the loop), ` +
+            `and their 24–96 vec4 accumulators spill to the stack. bench/NOTES.md has the measurements.`
           : `  - Why, ${r.adapter.name}: the peak kernel does 8 independent vec4 FMAs per step with no memory access. The convolutions are implicit GEMMs ` +
             `(shaders/conv2d*.wgsl on the gemm.wgsl core): per step of k each invocation makes 10 scalar loads for 16 multiply-adds, ` +
             `and loadB gathers each image pixel with six integer divisions that SwiftShader cannot vectorise.`,

@@ -87,13 +87,17 @@ function runLength(pass: ConvPass, g: Conv2dGeometry): number {
  * (46 pixels → 2 × 24, 23 → 24, 11 → 12), by 16 channels; 12 weights by 8 filters for the filter
  * gradient (2304 weights → 192 × 12). Measured on SwiftShader (bench/NOTES.md): 16×24 ahead of
  * 8×24 in 22 of 27 comparisons on the seed model's layers (32×24 compiles in 10 s); for the filter
- * gradient 8×8, 8×12 and 8×16 within a few percent, 8×12 ahead in 4 of 5 comparisons.
+ * gradient 8×8, 8×12 and 8×16 within a few percent, 8×12 ahead in 4 of 5 comparisons. A pass
+ * with at most 8 (or 4) output channels takes 8 (or 4).
  */
 export function softwareDirectChoice(pass: ConvPass, g: Conv2dGeometry): DirectChoice {
   const n = runLength(pass, g);
   const filter = pass === 'backward-filter';
   const groups = Math.ceil(n / (filter ? 12 : 24));
-  return { family: 'direct', TM: filter ? 8 : 16, TN: (4 * Math.ceil(n / (4 * groups))) as DirectRun };
+  // Fewer output channels than the block would leave most of it idle (the first layer's input gradient has 1).
+  const M = pass === 'backward-input' ? g.C : g.K;
+  const TM = M <= 4 ? 4 : M <= 8 || filter ? 8 : 16;
+  return { family: 'direct', TM, TN: (4 * Math.ceil(n / (4 * groups))) as DirectRun };
 }
 
 let forced: ConvKernelChoice | null = null;
@@ -154,9 +158,9 @@ export function convKernel(gpu: WebGpuBackend, pass: ConvPass, g: Conv2dGeometry
   return gpu.info.software ? ok(softwareDirectChoice(pass, g)) : gemm;
 }
 
-/** Every direct block the kernels take (what the tests run): 4×4, 8 channels by every run, 16 by the shortest and longest. */
+/** Every direct block the kernels take (what the tests run): 8 channels by every run, 4 and 16 by the shortest and longest. */
 export const ALL_DIRECT_BLOCKS: readonly DirectChoice[] = [
-  { family: 'direct', TM: 4, TN: 4 },
+  { family: 'direct', TM: 4, TN: 4 }, { family: 'direct', TM: 4, TN: 24 },
   ...([4, 8, 12, 16, 20, 24] as const).map((TN): DirectChoice => ({ family: 'direct', TM: 8, TN })),
   { family: 'direct', TM: 16, TN: 4 }, { family: 'direct', TM: 16, TN: 24 },
 ];

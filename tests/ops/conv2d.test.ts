@@ -247,14 +247,16 @@ describe('conv2d: the direct kernels (conv2d_direct.wgsl, conv2d_filter_direct.w
     const strided = setup(CASES[1]).g;
     const at = (x: number[], w: number[]) => conv2dGeometry(x, w, { padding: 'same' });
     if (gpu!.info.software && !process.env.FER_CONV) {
-      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('direct 16×8'); // 5 pixels a row
+      expect(choiceLabel(convKernel(gpu!, 'forward', g))).toBe('direct 8×8'); // 5 pixels a row, 5 filters
+      expect(choiceLabel(convKernel(gpu!, 'backward-input', g))).toBe('direct 4×8'); // 3 channels
       expect(choiceLabel(convKernel(gpu!, 'backward-filter', strided))).toBe('direct 8×12'); // 27 weights: 3 × 12
       // The seed model's rows: 46 pixels (2 × 24), 23 (24), 11 (12); its filters: 2304 weights (192 × 12).
-      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 46, 46], [4, 4, 3, 3])))).toBe('direct 16×24');
-      expect(choiceLabel(convKernel(gpu!, 'backward-input', at([1, 4, 23, 23], [4, 4, 3, 3])))).toBe('direct 16×24');
-      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 11, 11], [4, 4, 3, 3])))).toBe('direct 16×12');
-      expect(choiceLabel(convKernel(gpu!, 'backward-filter', at([1, 256, 23, 23], [4, 256, 3, 3])))).toBe('direct 8×12');
-      expect(choiceLabel(convKernel(gpu!, 'backward-filter', at([1, 1, 48, 48], [4, 1, 3, 3])))).toBe('direct 8×12'); // 9 weights: 1 × 12
+      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 46, 46], [64, 4, 3, 3])))).toBe('direct 16×24');
+      expect(choiceLabel(convKernel(gpu!, 'backward-input', at([1, 32, 23, 23], [4, 32, 3, 3])))).toBe('direct 16×24');
+      expect(choiceLabel(convKernel(gpu!, 'forward', at([1, 4, 11, 11], [9, 4, 3, 3])))).toBe('direct 16×12');
+      expect(choiceLabel(convKernel(gpu!, 'backward-filter', at([1, 256, 23, 23], [128, 256, 3, 3])))).toBe('direct 8×12');
+      expect(choiceLabel(convKernel(gpu!, 'backward-filter', at([1, 1, 48, 48], [256, 1, 3, 3])))).toBe('direct 8×12'); // 9 weights: 1 × 12
+      expect(choiceLabel(convKernel(gpu!, 'backward-input', at([1, 1, 48, 48], [256, 1, 3, 3])))).toBe('direct 4×24'); // 1 channel
       // The input gradient of a strided convolution is not a forward convolution: the GEMM core.
       expect(convKernel(gpu!, 'backward-input', strided).family).toBe('gemm');
     }
