@@ -29,7 +29,7 @@
 // Lines marked `// @unroll` are written out by the dispatcher (unrollLines in kernel.ts): once per
 // quad q < Q, channel m < TM, tap j < 3, as marked, with $q, $m, $j and $(…) replaced by numbers;
 // the counts named R3_… are 0 without ROW3 and those named ANY_… are 0 with it, so only the path
-// that runs is written out (an 8×24 block takes seconds to compile on SwiftShader)
+// that runs is written out (a 16×24 block takes some 3 s to compile on SwiftShader)
 // (WGSL has no macros, SwiftShader does not unroll loops, and an indexed private array would live
 // in memory). Channels past M read the last real one and pixels past OW are never stored. No
 // workgroup memory. Work per output: Cin·R·S multiply-adds. The forward pass adds the epilogue in
