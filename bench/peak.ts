@@ -19,38 +19,28 @@ const WORKGROUP = 64;
 const FLOPS_PER_STEP = 8 * 4 * 2;
 
 export async function gpuPeak(gpu: WebGpuBackend, budgetSeconds: number): Promise<PeakResult> {
-  // A software adapter runs some 10 GFLOP/s, a data-centre GPU thousands of times more: size the
-  // work so that one call is well above launch overhead on either.
-  const soft = gpu.info.software;
-  const invocations = soft ? 1 << 15 : 1 << 20;
-  const iterations = soft ? 256 : 2048;
-  const copyFloats = soft ? 1 << 22 : 1 << 26;
+  const probe = gpuPeakProbe(gpu);
   const sync = () => gpu.sync();
-
-  const sums = empty([invocations * 4], 'webgpu');
-  const fmaParams = packParams([u32(invocations), u32(iterations), f32(0.9990234375), f32(0.0009765625)]);
-  const fma = await timeCalls(() => gpu.run(FMA, [sums], fmaParams, grid1d(invocations, WORKGROUP)), { repeat: 10, budgetSeconds, sync });
-  sums.dispose();
-
-  const src = tensor(Float32Array.from({ length: copyFloats }, (_, i) => (i % 1000) / 1000), [copyFloats], 'webgpu');
-  const dst = empty([copyFloats], 'webgpu');
-  const vec4s = copyFloats / 4;
-  const copyParams = packParams([u32(vec4s), u32(0), f32(0), f32(0)]);
-  const copy = await timeCalls(() => gpu.run(COPY, [src, dst], copyParams, grid1d(vec4s, WORKGROUP)), { repeat: 10, budgetSeconds, sync });
-  src.dispose();
-  dst.dispose();
-
-  const flops = invocations * iterations * FLOPS_PER_STEP;
-  const bytes = 2 * copyFloats * 4;
+  const fma = await timeCalls(probe.fma, { repeat: 10, budgetSeconds, sync });
+  const copy = await timeCalls(probe.copy, { repeat: 10, budgetSeconds, sync });
+  probe.dispose();
+  const { invocations, iterations, copyFloats } = gpuPeakSizes(gpu);
   return {
     backend: 'webgpu',
-    gflops: flops / (fma.ms * 1e6),
-    gbs: bytes / (copy.ms * 1e6),
+    gflops: probe.flops / (fma.ms * 1e6),
+    gbs: probe.bytes / (copy.ms * 1e6),
     fma: `peak.wgsl fma_peak: ${invocations} invocations × ${iterations} steps × 8 vec4 fma`,
     copy: `peak.wgsl copy_peak: ${(copyFloats * 4) / 2 ** 20} MiB, vec4 loads and stores`,
     fmaMs: fma.ms,
     copyMs: copy.ms,
   };
+}
+
+// A software adapter runs some 10 GFLOP/s, a data-centre GPU thousands of times more: size the
+// work so that one call is well above launch overhead on either.
+function gpuPeakSizes(gpu: WebGpuBackend): { invocations: number; iterations: number; copyFloats: number } {
+  const soft = gpu.info.software;
+  return { invocations: soft ? 1 << 15 : 1 << 20, iterations: soft ? 256 : 2048, copyFloats: soft ? 1 << 22 : 1 << 26 };
 }
 
 const FMA_LENGTH = 1024;
@@ -115,10 +105,7 @@ export interface PeakProbe {
 }
 
 export function gpuPeakProbe(gpu: WebGpuBackend): PeakProbe {
-  const soft = gpu.info.software;
-  const invocations = soft ? 1 << 15 : 1 << 20;
-  const iterations = soft ? 256 : 2048;
-  const copyFloats = soft ? 1 << 22 : 1 << 26;
+  const { invocations, iterations, copyFloats } = gpuPeakSizes(gpu);
   const sums = empty([invocations * 4], 'webgpu');
   const fmaParams = packParams([u32(invocations), u32(iterations), f32(0.9990234375), f32(0.0009765625)]);
   const src = tensor(Float32Array.from({ length: copyFloats }, (_, i) => (i % 1000) / 1000), [copyFloats], 'webgpu');
