@@ -1,9 +1,9 @@
 // A whole model on WebGPU with its convolutions on two kernel choices, calls alternating (one sync
 // each): what a kernel change is worth per forward pass or training step. The choices: 'table'
 // (this adapter's own choice per layer: on a software adapter softwareDirectChoice, 16×24 or 16×12
-// for the forward and input gradient, 8×12 for the filter gradient), 'direct8x4', 'direct8x8',
-// 'direct8x24', 'direct16x24' (every layer pinned to that block), 'gemm' (the GEMM core's 8×2 register tiles, what software
-// adapters ran before the direct kernels).
+// for the forward and input gradient, 8×12 for the filter gradient), 'direct<TM>x<TN>' for each
+// of DIRECT_BLOCKS (every layer pinned to that block: direct8x4 … direct16x24), 'gemm' (the GEMM
+// core's 8×2 register tiles, what software adapters ran before the direct kernels).
 //   node --import ./src/cli/register.mjs bench/conv-model-ab.ts [seed|small] [forward|train] [rounds] [choice choice]
 import { loadavg } from 'node:os';
 import { setDefaultBackend } from '../src/backend/backends.ts';
@@ -13,7 +13,7 @@ import { scope } from '../src/backend/scope.ts';
 import { initWebGpu } from '../src/backend/webgpu/backend.ts';
 import { median } from '../src/cli/timing.ts';
 import { createModel } from '../src/nn/models.ts';
-import { setConvKernel, type ConvKernelChoice } from '../src/ops/conv2d-webgpu.ts';
+import { DIRECT_BLOCKS, setConvKernel, type ConvKernelChoice } from '../src/ops/conv2d-webgpu.ts';
 import { REGISTER_TALL_TILES } from '../src/ops/gemm.ts';
 import { softmaxCrossEntropy } from '../src/ops/softmax-cross-entropy.ts';
 import { Optimizer } from '../src/train/optimizer.ts';
@@ -21,10 +21,7 @@ import { Optimizer } from '../src/train/optimizer.ts';
 const [name = 'seed', mode = 'forward', roundsArg = '2', first = 'table', second = 'direct8x4'] = process.argv.slice(2);
 const CHOICES: Record<string, ConvKernelChoice | null> = {
   table: null,
-  direct8x4: { family: 'direct', TM: 8, TN: 4 },
-  direct8x8: { family: 'direct', TM: 8, TN: 8 },
-  direct8x24: { family: 'direct', TM: 8, TN: 24 },
-  direct16x24: { family: 'direct', TM: 16, TN: 24 },
+  ...Object.fromEntries(DIRECT_BLOCKS.map((b) => [`direct${b.TM}x${b.TN}`, b])),
   gemm: { family: 'gemm', tiles: REGISTER_TALL_TILES },
 };
 for (const c of [first, second]) {

@@ -10,7 +10,7 @@ import peakWgsl from './shaders/peak.wgsl';
 import { empty, tensor } from '../src/backend/create.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
 import { f32, grid1d, packParams, u32, type Kernel } from '../src/backend/webgpu/kernel.ts';
-import { median, MIN_BATCHES, planTiming, timeCalls, type Timing, type TimeOptions } from '../src/cli/timing.ts';
+import { median, timeCalls, type Timing, type TimeOptions } from '../src/cli/timing.ts';
 import type { PeakResult } from './result-types.ts';
 
 const FMA: Kernel = { key: 'bench.peak.fma', code: peakWgsl, entry: 'fma_peak', bindings: ['write'] };
@@ -100,7 +100,6 @@ export interface PeakProbe {
   copy: () => void;
   /** Bytes moved by one copy() call. */
   bytes: number;
-  sync: () => Promise<void>;
   dispose(): void;
 }
 
@@ -116,7 +115,6 @@ export function gpuPeakProbe(gpu: WebGpuBackend): PeakProbe {
     flops: invocations * iterations * FLOPS_PER_STEP,
     copy: () => gpu.run(COPY, [src, dst], copyParams, grid1d(copyFloats / 4, WORKGROUP)),
     bytes: 2 * copyFloats * 4,
-    sync: () => gpu.sync(),
     dispose: () => [sums, src, dst].forEach((t) => t.dispose()),
   };
 }
@@ -135,7 +133,6 @@ export function cpuPeakProbe(setIsFaster: boolean): PeakProbe {
     // The copy cpuPeak found faster at the start of the run.
     copy: setIsFaster ? () => dst.set(src) : () => copyLoop(src, dst),
     bytes: 2 * n * 4,
-    sync: () => (Number.isFinite(sink) ? Promise.resolve() : Promise.reject(new Error('cpu peak: the FMA chains overflowed'))),
     dispose: () => {},
   };
 }
@@ -157,25 +154,15 @@ export async function timeBesidePeak(
   call: () => void, work: number, bound: 'compute' | 'memory', probe: PeakProbe, o: TimeOptions,
 ): Promise<BesidePeak> {
   const [peakCall, peakWork] = bound === 'compute' ? [probe.fma, probe.flops] : [probe.copy, probe.bytes];
-  const once = async (f: () => void, n: number) => {
+  const peakMs = async (): Promise<number> => {
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) f();
+    peakCall();
     await o.sync();
-    return (performance.now() - t0) / n;
+    return performance.now() - t0;
   };
-  await once(peakCall, 1);
-  const warmupMs = await once(call, 1);
-  const probeMs = warmupMs * MIN_BATCHES >= o.budgetSeconds * 1000 ? warmupMs : await once(call, 1);
-  const plan = planTiming(probeMs, o.repeat, o.budgetSeconds);
-  const samples: number[] = [];
-  const fractions: number[] = [];
+  await peakMs(); // warm-up: the peak kernel's pipeline and buffers
   const peakRates: number[] = [];
-  for (let b = 0; b < plan.batches; b++) {
-    const ms = await once(call, plan.repeat);
-    const peakMs = await once(peakCall, 1);
-    samples.push(ms);
-    peakRates.push(peakWork / (peakMs * 1e6));
-    fractions.push(work / (ms * 1e6) / peakRates[b]);
-  }
-  return { ...plan, ms: median(samples), samples, warmupMs, fraction: median(fractions), peakRate: median(peakRates) };
+  const t = await timeCalls(call, { ...o, afterBatch: async () => void peakRates.push(peakWork / ((await peakMs()) * 1e6)) });
+  const fractions = t.samples.map((ms, b) => work / (ms * 1e6) / peakRates[b]);
+  return { ...t, fraction: median(fractions), peakRate: median(peakRates) };
 }

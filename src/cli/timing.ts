@@ -33,6 +33,8 @@ export interface TimeOptions {
   budgetSeconds: number;
   /** Waits until the device has finished (a no-op on the CPU). */
   sync: () => Promise<void>;
+  /** Runs after each timed batch, outside its time (bench/peak.ts times the peak kernel there). */
+  afterBatch?: () => Promise<void>;
 }
 
 export const MIN_BATCHES = 3;
@@ -71,7 +73,10 @@ export async function timeCalls(call: () => void, o: TimeOptions): Promise<Timin
   const probeMs = warmupMs * MIN_BATCHES >= o.budgetSeconds * 1000 ? warmupMs : await once(1);
   const plan = planTiming(probeMs, o.repeat, o.budgetSeconds);
   const samples: number[] = [];
-  for (let b = 0; b < plan.batches; b++) samples.push(await once(plan.repeat));
+  for (let b = 0; b < plan.batches; b++) {
+    samples.push(await once(plan.repeat));
+    await o.afterBatch?.();
+  }
   return { ...plan, ms: median(samples), samples, warmupMs };
 }
 

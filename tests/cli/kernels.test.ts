@@ -91,6 +91,17 @@ describe('timing', () => {
     expect(syncs).toBe(2 + t.batches);
     expect(t.ms).toBe(median(t.samples));
   });
+
+  it('timeCalls: afterBatch runs once after each timed batch, after its sync (bench/peak.ts times the peak kernel there)', async () => {
+    const events: string[] = [];
+    const t = await timeCalls(() => void events.push('call'), {
+      repeat: 3, budgetSeconds: 0.05, sync: async () => void events.push('sync'), afterBatch: async () => void events.push('after'),
+    });
+    expect(events.filter((e) => e === 'after').length).toBe(t.batches);
+    // Warm-up and probe (call, sync each), then per batch: 3 calls, one sync, the hook.
+    const batch = ['call', 'call', 'call', 'sync', 'after'];
+    expect(events).toEqual(['call', 'sync', 'call', 'sync', ...Array.from({ length: t.batches }, () => batch).flat()]);
+  });
 });
 
 describe('kernelCases: every kernel of a training step at the model layer shapes', () => {
