@@ -11,6 +11,8 @@ import { Dropout } from '../../src/nn/dropout.ts';
 import { Flatten } from '../../src/nn/flatten.ts';
 import { createModel } from '../../src/nn/models.ts';
 import { MaxPool2D } from '../../src/nn/pooling.ts';
+import { ReLU } from '../../src/nn/activation.ts';
+import { pool2dGeometry, windowArgmax } from '../../src/ops/maxpool2d.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 import { assembleBatch } from '../../src/data/batches.ts';
 import { Optimizer, type OptimizerConfig } from '../../src/train/optimizer.ts';
@@ -22,7 +24,7 @@ import { wasm } from '../support/wasm.ts';
 import { SLOW } from '../support/requires.ts';
 import { randomArray, randomInt } from '../support/random.ts';
 import { float64Backward, float64Forward } from './float64-net.ts';
-import { float64Params, randomizeParams } from './layer-gradcheck.ts';
+import { drawInput, float64Params, randomizeParams } from './layer-gradcheck.ts';
 
 /** Every layer type, odd sizes, batch norm in both layouts. */
 function tinyModel(): Sequential {
@@ -166,12 +168,44 @@ function expectSameStep(g: StepResult, c: StepResult, config: OptimizerConfig, t
 }
 
 /**
- * The small network end to end on wasm against the CPU specification: 390,663 parameters, sums
- * of up to 1,152 terms and a dense batch norm over 8 examples, which amplifies differences of
- * float32 rounding by |x|/|x − mean| (see the seed test below); 1e-3 normwise leaves room for
- * that, while a wrong index or a dropped term gives errors of order 1.
+ * A whole training step on two backends is compared looser than one kernel, because batch norm
+ * over a few examples makes the step ill-conditioned. Its backward pass,
+ * dx = γ·invStd·(dy − mean dy − x̂·mean(dy·x̂)), is a difference of terms that can nearly cancel
+ * for a feature, and every gradient upstream inherits the rounding of those terms, not of their
+ * small result; the forward pass divides by a standard deviation that can be small against |x|.
+ * Measured on the tiny model at batch 8, wasm against the CPU, inputs away from kinks and dead
+ * layers (below), 3,000 draws × two optimizers × two steps: per layer's gradients median 6e-7,
+ * p99 8e-6, worst 1.2e-4; the CPU accumulates in doubles and stayed within 5e-6 of float64
+ * there, so the 1.2e-4 is the step's conditioning meeting float32 sums, not a wrong element. At
+ * batch 3 (before) the tail reached 6e-4, with the CPU itself as far from float64 in some
+ * draws. The small network (390,663 parameters, sums of up to 1,152 terms, a dense batch norm
+ * over 8 examples) is judged the same way (worst seen 9e-5 over 171 draws that took the same
+ * paths). 1e-3 normwise is 8× the worst seen, while a wrong index or a dropped term gives errors
+ * of order 1.
  */
-const SMALL_STEP_TOLERANCE = 1e-3;
+const STEP_TOLERANCE = 1e-3;
+/** The tiny model's batch: batch norm over 3 examples (the old size) cancelled far more often. */
+const TINY_BATCH = 8;
+
+/**
+ * An input for the tiny model's step that compares something everywhere: away from every relu
+ * and pooling kink (drawInput: a value that rounds to the other side of a kink sends its
+ * gradient down the other path, an order-1 difference that is no kernel's fault), and with every
+ * layer that has parameters receiving a nonzero input. Where conv2d_1's relus are all off for
+ * the batch (about 1 draw in 150 at batch 3), the dense layer sees zeros: its weight gradient is
+ * exactly 0 and its bias gradient cancels through batch norm to rounding noise on both sides,
+ * which a normwise comparison then reads as errors of order 1.
+ */
+async function drawLiveInput(model: Sequential, N: number, dropSeed: number): Promise<Float32Array> {
+  const params = await float64Params(model.layers);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const x = drawInput(model.layers, model.shapes, params, N, dropSeed);
+    const pass = float64Forward(model.layers, model.shapes, params, toF64(x), N, { training: true, rng: new Random(dropSeed) });
+    if (model.layers.every((l, i) => l.params().length === 0 || pass.trace[i].x.some((v) => v !== 0))) return x;
+  }
+  throw new Error('drawLiveInput: 50 draws, each left a layer with only zeros for input');
+}
+
 const SGD: OptimizerConfig = { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 1e-3 };
 const ADAM: OptimizerConfig = { kind: 'adam', lr: 1e-3, momentum: 0, nesterov: false, weightDecay: 1e-2 };
 
@@ -185,13 +219,13 @@ for (const target of ['webgpu', 'wasm'] as const) {
         for (let step = 0; step < 2; step++) {
           // Adam's undetermined steps (see above) would make the second step start apart.
           await sync({ model: models.cpu, optimizer: opt.cpu }, { model: models.other, optimizer: opt.other });
-          const N = 3;
-          const x = randomArray(N * 2 * 81);
-          const y = Float32Array.from({ length: N }, () => randomInt(0, 6));
+          const N = TINY_BATCH;
           const dropSeed = randomInt(0, 2 ** 31);
+          const x = await drawLiveInput(models.cpu, N, dropSeed);
+          const y = Float32Array.from({ length: N }, () => randomInt(0, 6));
           const c = await trainStep(models.cpu, opt.cpu, x, y, dropSeed);
           const g = await trainStep(models.other, opt.other, x, y, dropSeed);
-          expectSameStep(g, c, config, GPU_TOLERANCE, `${config.kind} step ${step + 1}`);
+          expectSameStep(g, c, config, STEP_TOLERANCE, `${config.kind} step ${step + 1}`);
         }
       });
     }
@@ -438,15 +472,72 @@ for (const target of ['webgpu', 'wasm'] as const) describe(`the seed model: one 
   );
 });
 
+/**
+ * How many relu decisions and max-pool window choices differ between two twins' training
+ * forward passes on x (layer by layer, each on its own backend's input). A pre-activation within
+ * float32 rounding of 0, or two window cells within rounding of each other, can be decided one
+ * way by one backend's order of sums and the other way by the other's; that element's gradient
+ * then takes another path, and a weight gradient (a sum over every position) moves by the whole
+ * term: about 1e-2 of its largest element, which no kernel caused. The running statistics the
+ * passes update are put back.
+ */
+async function pathDisagreements(a: Sequential, b: Sequential, x: Float32Array, dropSeed: number): Promise<number> {
+  const N = x.length / a.inputShape.reduce((p, d) => p * d, 1);
+  const saved = await Promise.all([...a.params(), ...b.params()].map(async (p) => [p, await p.value.read()] as const));
+  const rng = [new Random(dropSeed), new Random(dropSeed)];
+  let h = [tensor(x, [N, ...a.inputShape], a.backend), tensor(x, [N, ...b.inputShape], b.backend)];
+  let differ = 0;
+  for (let i = 0; i < a.layers.length; i++) {
+    const pair = [a.layers[i], b.layers[i]];
+    const y = scope(() => pair.map((l, k) => l.forward(h[k], { training: true, rng: rng[k] })));
+    const l = pair[0];
+    if (l instanceof ReLU || ((l instanceof Conv2D || l instanceof Dense) && l.opts.activation === 'relu')) {
+      const [ya, yb] = await Promise.all(y.map((t) => t.read()));
+      for (let k = 0; k < ya.length; k++) if (ya[k] > 0 !== yb[k] > 0) differ++;
+    }
+    if (l instanceof MaxPool2D) {
+      const g = pool2dGeometry([N, ...a.shapes[i]], l.opts);
+      const [xa, xb] = await Promise.all(h.map((t) => t.read()));
+      for (let plane = 0; plane < g.N * g.C; plane++) {
+        for (let oh = 0; oh < g.OH; oh++) {
+          for (let ow = 0; ow < g.OW; ow++) if (windowArgmax(g, xa, plane, oh, ow) !== windowArgmax(g, xb, plane, oh, ow)) differ++;
+        }
+      }
+    }
+    for (const t of h) t.dispose();
+    h = y;
+  }
+  for (const t of h) t.dispose();
+  for (const [p, v] of saved) {
+    const old = p.value;
+    p.value = keep(tensor(v, old.shape, old.backend));
+    old.dispose();
+  }
+  return differ;
+}
+
 describe.skipIf(!wasm)('the small model: one training step on wasm equals the CPU specification\'s', () => {
   it('batch 8 of synthetic faces, SGD with momentum: forward, loss, every gradient, the update and the velocity agree within float32 rounding', async () => {
     const models = await twins(() => createModel('small'), 'wasm');
     const opt = { cpu: new Optimizer({ ...SGD }), other: new Optimizer({ ...SGD }) };
-    const ds = syntheticFaces({ count: 8, seed: randomInt(0, 1000) });
-    const { x, y } = assembleBatch(ds, [0, 1, 2, 3, 4, 5, 6, 7], null, null);
-    const dropSeed = randomInt(0, 2 ** 31);
+    // Measured over 200 draws of synthetic faces (flat regions: many near-ties): 29 had a
+    // decision that the two backends took differently (pathDisagreements), and those alone held
+    // every gradient more than 2e-4 apart (up to 4.6e-2); in the other 171 every layer's
+    // gradients stayed within 9e-5. Such draws are redrawn: ten in a row happen about once in 1e8.
+    let batch: { x: Float32Array; y: Float32Array; dropSeed: number } | null = null;
+    const redrawn: number[] = [];
+    for (let draw = 0; draw < 10 && !batch; draw++) {
+      const ds = syntheticFaces({ count: 8, seed: randomInt(0, 1000) });
+      const { x, y } = assembleBatch(ds, [0, 1, 2, 3, 4, 5, 6, 7], null, null);
+      const dropSeed = randomInt(0, 2 ** 31);
+      const differ = await pathDisagreements(models.cpu, models.other, x, dropSeed);
+      if (differ === 0) batch = { x, y, dropSeed };
+      else redrawn.push(differ);
+    }
+    if (!batch) expect.fail(`10 draws, each with a relu or max-pool decision the backends took differently (${redrawn.join(', ')})`);
+    const { x, y, dropSeed } = batch;
     const c = await trainStep(models.cpu, opt.cpu, x, y, dropSeed);
     const g = await trainStep(models.other, opt.other, x, y, dropSeed);
-    expectSameStep(g, c, SGD, SMALL_STEP_TOLERANCE, 'small, sgd');
+    expectSameStep(g, c, SGD, STEP_TOLERANCE, 'small, sgd');
   });
 });
