@@ -3,12 +3,14 @@
 //   node --import ./src/cli/register.mjs bench/batchnorm.ts [batch] [N,C,H,W ...]
 // Default shapes: the seed model's batch-norm inputs (46², 23², 11² images, a dense layer) and
 // the small model's first one. `infer` is the elementwise pass alone, so train − infer is the
-// statistics kernel and backward is one reduction plus one elementwise pass.
+// statistics kernel and backward is one reduction plus one elementwise pass. Where S = H·W is a
+// multiple of 4, the elementwise passes are also timed as scalars against vec4 (apply and
+// backward_dx against apply4 and backward_dx4), calls alternating over 5 rounds.
 import { empty, tensor } from '../src/backend/create.ts';
 import type { Shape } from '../src/backend/tensor.ts';
 import { initWebGpu } from '../src/backend/webgpu/backend.ts';
 import { timeCalls } from '../src/cli/timing.ts';
-import { batchNormBackwardGpu, batchNormInfer, batchNormTrainGpu } from '../src/ops/batchnorm.ts';
+import { batchNormBackwardGpu, batchNormInfer, batchNormInferGpu, batchNormTrainGpu, batchNormVec4, batchNormWorkgroup } from '../src/ops/batchnorm.ts';
 import { maxPool2d, maxPool2dBackward } from '../src/ops/maxpool2d.ts';
 
 const batch = Number(process.argv[2] ?? 8);
@@ -57,6 +59,31 @@ for (const shape of shapes) {
       for (const t of [dx, dgamma, dbeta]) t.dispose();
     });
     console.log(`  WG ${String(wg).padStart(3)}: train ${ms(train)} (statistics ${ms(train - infer)}), backward ${ms(back)}`);
+  }
+  if (batchNormVec4(g)) {
+    const wg = batchNormWorkgroup(gpu.info.software, g.M);
+    const runs = { inferScalar: [] as number[], inferVec4: [] as number[], backScalar: [] as number[], backVec4: [] as number[] };
+    const infer = (vec4: boolean) => time(() => {
+      const y = empty(shape, 'webgpu');
+      batchNormInferGpu(g, x, gamma, beta, rm, rv, o.eps, y, vec4);
+      y.dispose();
+    });
+    const back = (vec4: boolean) => time(() => {
+      const [dx, dgamma, dbeta] = [empty(shape, 'webgpu'), empty([C], 'webgpu'), empty([C], 'webgpu')];
+      batchNormBackwardGpu(g, x, dy, gamma, rm, rv, dx, dgamma, dbeta, wg, vec4);
+      for (const t of [dx, dgamma, dbeta]) t.dispose();
+    });
+    for (let round = 0; round < 5; round++) {
+      runs.inferScalar.push(await infer(false));
+      runs.inferVec4.push(await infer(true));
+      runs.backScalar.push(await back(false));
+      runs.backVec4.push(await back(true));
+    }
+    const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+    const [is, iv, bs, bv] = [runs.inferScalar, runs.inferVec4, runs.backScalar, runs.backVec4].map(med);
+    const gbs = (bytes: number, msv: number) => `${(bytes / msv / 1e6).toFixed(3)} GB/s`;
+    console.log(`  elementwise, median of 5 alternating rounds: apply ${ms(is)} scalar (${gbs(size * 8, is)}), ${ms(iv)} vec4 (${gbs(size * 8, iv)}), ${(is / iv).toFixed(2)}×`);
+    console.log(`  backward (WG ${wg}, reduction included): ${ms(bs)} scalar, ${ms(bv)} vec4, ${(bs / bv).toFixed(2)}×`);
   }
   if (shape.length === 4) {
     const y = maxPool2d(x);

@@ -27,6 +27,13 @@
 // backward_dx: one invocation per element: dx = gamma·invStd·(dy − (dbeta + x̂·dgamma)/M), the
 //   same as gamma·invStd/M·(M·dy − dbeta − x̂·dgamma), which holds the gradient through the
 //   batch mean and variance. Eight loads, one store.
+//
+// apply4 and backward_dx4: the same two, four neighbouring elements per invocation as one vec4,
+//   for S a multiple of 4 (each channel's S values then hold whole vec4s, so the four share one
+//   channel). Per element the scalar versions spend more on the invocation than on the data: the
+//   grid index, a bounds test, a division and a remainder for the channel, and four or six
+//   per-channel loads, around one 4-byte load and store. Here that is paid once per 16 bytes,
+//   the width the copy peak moves (bench/peak.ts), and the arithmetic runs as vec4.
 
 struct Params {
   n: u32,
@@ -183,4 +190,40 @@ fn backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let inv = inv_std_d[ch];
   let xhat = (x[i] - mean_d[ch]) * inv;
   dx[i] = gamma_d[ch] * inv * (dy[i] - (dbeta_d[ch] + xhat * dgamma_d[ch]) / f32(count));
+}
+
+// ---- apply4 and backward_dx4 (S a multiple of 4) ----
+
+@group(0) @binding(1) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> y4: array<vec4f>;
+
+@compute @workgroup_size(256)
+fn apply4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let q = gid.x + gid.y * nwg.x * 256u;
+  let s4 = p.s / 4u;
+  if (q >= p.n * p.c * s4) {
+    return;
+  }
+  let ch = (q / s4) % p.c;
+  var inv = inv_in[ch];
+  if (p.from_var != 0u) {
+    inv = 1.0 / sqrt(inv + p.eps);
+  }
+  y4[q] = (x4[q] - mean_in[ch]) * inv * gamma[ch] + beta[ch];
+}
+
+@group(0) @binding(2) var<storage, read> dy4: array<vec4f>;
+@group(0) @binding(8) var<storage, read_write> dx4: array<vec4f>;
+
+@compute @workgroup_size(256)
+fn backward_dx4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let q = gid.x + gid.y * nwg.x * 256u;
+  let s4 = p.s / 4u;
+  if (q >= p.n * p.c * s4) {
+    return;
+  }
+  let ch = (q / s4) % p.c;
+  let inv = inv_std_d[ch];
+  let xhat = (x4[q] - mean_d[ch]) * inv;
+  dx4[q] = gamma_d[ch] * inv * (dy4[q] - (dbeta_d[ch] + xhat * dgamma_d[ch]) / f32(p.n * p.s));
 }

@@ -178,12 +178,30 @@ export function batchNormWorkgroup(software: boolean, M: number): number {
 /** The elementwise entry points do not use WG; they compile from one variant of the module. */
 const ELEMENTWISE = 256;
 
+/**
+ * Whether the elementwise passes (apply, backward_dx) take four elements per invocation as a
+ * vec4: when every channel's S values hold whole vec4s (S a multiple of 4, as 46×46 and 12×12;
+ * not 23×23, 11×11 or a dense layer's S = 1).
+ */
+export function batchNormVec4(g: BatchNormGeometry): boolean {
+  return g.S % 4 === 0;
+}
+
+/** The elementwise entry point and its grid: `entry` or `entry4` over size or size/4 invocations. */
+function elementwise(entry: 'apply' | 'backward_dx', size: number, vec4: boolean): { entry: string; grid: [number, number, number] } {
+  return vec4 ? { entry: `${entry}4`, grid: grid1d(size / 4, 256) } : { entry, grid: grid1d(size, 256) };
+}
+
 function kernel(entry: string, bindings: Kernel['bindings'], wg: number): Kernel {
   return { key: `batchnorm.${entry}.wg${wg}`, code: withConstants(batchnormWgsl, { WG: wg }), entry, bindings };
 }
 
 function params(g: BatchNormGeometry, eps: number, momentum: number, fromVar: boolean): Uint8Array {
   return packParams([u32(g.N), u32(g.C), u32(g.S), f32(eps), f32(momentum), u32(fromVar ? 1 : 0)]);
+}
+
+function checkVec4(g: BatchNormGeometry, vec4: boolean): void {
+  if (vec4 && !batchNormVec4(g)) throw new Error(`batchnorm: vec4 asked with S = ${g.S}, not a multiple of 4`);
 }
 
 function checkWorkgroup(wg: number): void {
@@ -203,17 +221,24 @@ export function batchNormTrainGpu(
   mean: Tensor,
   invStd: Tensor,
   wg = batchNormWorkgroup(gpuOf(x).info.software, g.M),
+  vec4 = batchNormVec4(g),
 ): void {
   checkWorkgroup(wg);
+  checkVec4(g, vec4);
   const gpu = gpuOf(x);
   const p = params(g, o.eps, o.momentum, false);
   gpu.run(kernel('stats', ['read', 'write', 'write', 'write', 'write'], wg), [x, runningMean, runningVar, mean, invStd], p, grid1d(g.C, 1));
-  gpu.run(kernel('apply', ['read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE), [x, mean, invStd, gamma, beta, y], p, grid1d(y.size, 256));
+  const { entry, grid } = elementwise('apply', y.size, vec4);
+  gpu.run(kernel(entry, ['read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE), [x, mean, invStd, gamma, beta, y], p, grid);
 }
 
-export function batchNormInferGpu(g: BatchNormGeometry, x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, eps: number, y: Tensor): void {
-  const k = kernel('apply', ['read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE);
-  gpuOf(x).run(k, [x, runningMean, runningVar, gamma, beta, y], params(g, eps, 0, true), grid1d(y.size, 256));
+export function batchNormInferGpu(
+  g: BatchNormGeometry, x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, eps: number, y: Tensor,
+  vec4 = batchNormVec4(g),
+): void {
+  checkVec4(g, vec4);
+  const { entry, grid } = elementwise('apply', y.size, vec4);
+  gpuOf(x).run(kernel(entry, ['read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE), [x, runningMean, runningVar, gamma, beta, y], params(g, eps, 0, true), grid);
 }
 
 /** Two dispatches: per-channel dgamma and dbeta, then the elementwise dx that needs them. */
@@ -228,13 +253,16 @@ export function batchNormBackwardGpu(
   dgamma: Tensor,
   dbeta: Tensor,
   wg = batchNormWorkgroup(gpuOf(x).info.software, g.M),
+  vec4 = batchNormVec4(g),
 ): void {
   checkWorkgroup(wg);
+  checkVec4(g, vec4);
   const gpu = gpuOf(x);
   const p = params(g, 0, 0, false);
   gpu.run(kernel('backward_reduce', ['read', 'read', 'read', 'read', 'write', 'write'], wg), [x, dy, mean, invStd, dgamma, dbeta], p, grid1d(g.C, 1));
-  const dxKernel = kernel('backward_dx', ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE);
-  gpu.run(dxKernel, [x, dy, gamma, mean, invStd, dgamma, dbeta, dx], p, grid1d(dx.size, 256));
+  const { entry, grid } = elementwise('backward_dx', dx.size, vec4);
+  const dxKernel = kernel(entry, ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE);
+  gpu.run(dxKernel, [x, dy, gamma, mean, invStd, dgamma, dbeta, dx], p, grid);
 }
 
 // ---- the ops ----

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { empty, tensor } from '../../src/backend/create.ts';
-import type { Shape } from '../../src/backend/tensor.ts';
+import type { Shape, Tensor } from '../../src/backend/tensor.ts';
 import {
   batchNormBackward,
   batchNormBackwardGpu,
@@ -9,7 +9,9 @@ import {
   batchNormTrain,
   batchNormTrainGpu,
   batchNormTrainRef,
+  batchNormVec4,
   batchNormWorkgroup,
+  batchNormInferGpu,
   type BatchNormGeometry,
 } from '../../src/ops/batchnorm.ts';
 import { batchNormBackwardBounds, expectClose, expectWithin, GPU_TOLERANCE } from '../support/compare.ts';
@@ -126,7 +128,7 @@ function outputGradient(x: Float32Array, lo: number, hi: number): Float32Array {
   return noise.map((r, i) => r + 0.5 + (x[i] - (lo + hi) / 2) / (hi - lo));
 }
 
-async function compareBackends(shape: Shape, wg?: number, xScale = { lo: -1, hi: 2 }) {
+async function compareBackends(shape: Shape, wg?: number, xScale = { lo: -1, hi: 2 }, vec4?: boolean) {
   const g = geom(shape);
   const o = { eps: 1e-3, momentum: 0.9 };
   const x = randomArray(sizeOf(shape), xScale.lo, xScale.hi);
@@ -143,13 +145,18 @@ async function compareBackends(shape: Shape, wg?: number, xScale = { lo: -1, hi:
   if (wg === undefined) got = batchNormTrain(w.x, w.gamma, w.beta, w.rm, w.rv, o);
   else {
     got = { y: empty(shape, 'webgpu'), mean: empty([g.C], 'webgpu'), invStd: empty([g.C], 'webgpu') };
-    batchNormTrainGpu(g, w.x, w.gamma, w.beta, w.rm, w.rv, o, got.y, got.mean, got.invStd, wg);
+    batchNormTrainGpu(g, w.x, w.gamma, w.beta, w.rm, w.rv, o, got.y, got.mean, got.invStd, wg, vec4);
   }
   for (const k of ['y', 'mean', 'invStd'] as const) expectClose(await got[k].read(), await want[k].read(), GPU_TOLERANCE, `train ${k}`);
   expectClose(await w.rm.read(), await c.rm.read(), GPU_TOLERANCE, 'running mean');
   expectClose(await w.rv.read(), await c.rv.read(), GPU_TOLERANCE, 'running variance');
 
-  const yi = batchNormInfer(w.x, w.gamma, w.beta, w.rm, w.rv, o);
+  let yi: Tensor;
+  if (wg === undefined) yi = batchNormInfer(w.x, w.gamma, w.beta, w.rm, w.rv, o);
+  else {
+    yi = empty(shape, 'webgpu');
+    batchNormInferGpu(g, w.x, w.gamma, w.beta, w.rm, w.rv, o.eps, yi, vec4);
+  }
   expectClose(await yi.read(), await batchNormInfer(c.x, c.gamma, c.beta, c.rm, c.rv, o).read(), GPU_TOLERANCE, 'inference y');
 
   // backward from the same mean and invStd on both sides, so only the backward kernels differ
@@ -159,7 +166,7 @@ async function compareBackends(shape: Shape, wg?: number, xScale = { lo: -1, hi:
   if (wg === undefined) gotB = batchNormBackward(w.x, w.dy, w.gamma, mean, invStd);
   else {
     gotB = { dx: empty(shape, 'webgpu'), dgamma: empty([g.C], 'webgpu'), dbeta: empty([g.C], 'webgpu') };
-    batchNormBackwardGpu(g, w.x, w.dy, w.gamma, mean, invStd, gotB.dx, gotB.dgamma, gotB.dbeta, wg);
+    batchNormBackwardGpu(g, w.x, w.dy, w.gamma, mean, invStd, gotB.dx, gotB.dgamma, gotB.dbeta, wg, vec4);
   }
   // dx, dγ = Σ dy·x̂ and dβ = Σ dy cancel (few values per channel can make them ~0): each is held
   // to GPU_TOLERANCE of its terms' size, not of its own.
@@ -182,6 +189,16 @@ describe('batchnorm: WebGPU against the CPU twin', () => {
   }
 
   it.skipIf(!gpu)('the seed model first layer scale: M = 64·46·46 per channel', () => compareBackends([64, 2, 46, 46]));
+
+  // S a multiple of 4 takes apply4 and backward_dx4 by default (shapes above: [3,8,12,12] and
+  // the 46×46 ones); here each such shape also runs the scalar entry points, and the vec4 ones
+  // on planes of exactly one vec4 (2×2) and on a count of vec4s that is not a multiple of 256.
+  for (const shape of [[5, 3, 2, 2], [3, 7, 4, 6], [2, 3, 12, 12]] as Shape[]) {
+    it.skipIf(!gpu)(`elementwise passes as vec4 and as scalars, [${shape}]`, async () => {
+      await compareBackends(shape, 32, undefined, true);
+      await compareBackends(shape, 32, undefined, false);
+    });
+  }
 
   it.skipIf(!gpu)('a sound variance: values near 100 with σ ≈ 0.6, M = 32·46·46', async () => {
     // Accumulating Σx and Σx² per invocation instead of Welford measured 3e-3 (WG 32) and 5e-4
@@ -219,6 +236,19 @@ describe('batchnorm: WebGPU against the CPU twin', () => {
     expectClose(await w.rm.read(), await c.rm.read(), GPU_TOLERANCE, 'running mean after 3 steps');
     expectClose(await w.rv.read(), await c.rv.read(), GPU_TOLERANCE, 'running variance after 3 steps');
     expect(await read(c.rm)).not.toEqual(Array.from(rm));
+  });
+});
+
+describe('batchnorm: the elementwise passes as vec4', () => {
+  it('where every channel holds whole vec4s: S a multiple of 4, not a dense layer or an odd plane', () => {
+    const S = (shape: Shape) => batchNormVec4(geom(shape));
+    expect([[1, 256, 46, 46], [8, 3, 12, 12], [2, 3, 2, 2], [1, 128, 23, 23], [1, 64, 11, 11], [2, 512], [4, 3, 1, 4]].map(S)).toEqual([true, true, true, false, false, false, true]);
+  });
+
+  it.skipIf(!gpu)('refuses vec4 where S is not a multiple of 4', () => {
+    const shape = [2, 3, 5, 5];
+    const z = (s: Shape) => tensor(new Float32Array(sizeOf(s)), s, 'webgpu');
+    expect(() => batchNormInferGpu(geom(shape), z(shape), z([3]), z([3]), z([3]), z([3]), 1e-3, z(shape), true)).toThrow(/vec4 asked with S = 25, not a multiple of 4/);
   });
 });
 
