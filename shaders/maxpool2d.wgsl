@@ -21,6 +21,12 @@
 //   the last tile of a row or column running to the image's edge): dy at the argmax, 0 elsewhere.
 //   Each input has one owner, so still no atomics; against `backward` (every input re-scanning
 //   its window) it loads x size² times fewer.
+// forward2x2 and backward2x2, for the common 2×2 windows at stride 2 without padding: the same
+//   per-window work written out, with no loop and no edge test: the window's four cells at i,
+//   i + 1, i + w, i + w + 1 in row-major order, its first maximum by three strict comparisons,
+//   and (backward) its four cells of dx written. An odd last column or row is in no window: the
+//   window beside it writes its zeros, as in backward_tiles. SwiftShader does not unroll loops,
+//   so the general kernels pay, per window, four trips of bounds tests and the tile's two loops.
 
 struct Params {
   n: u32,
@@ -147,6 +153,78 @@ fn backward_tiles(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     for (var c = c0; c < c1; c++) {
       let i = plane + r * p.w + c;
       dx[i] = select(0.0, g, i == best);
+    }
+  }
+}
+
+// ---- 2×2 windows at stride 2, no padding ----
+
+// The flat index in x of the top-left cell of output o's window, and the window's (oh, ow).
+fn window2x2(o: u32) -> vec3u {
+  let perPlane = p.oh * p.ow;
+  let nc = o / perPlane;
+  let rest = o - nc * perPlane;
+  let oh = rest / p.ow;
+  let ow = rest - oh * p.ow;
+  return vec3u(nc * p.h * p.w + 2u * oh * p.w + 2u * ow, oh, ow);
+}
+
+// 0..3: which of the four cells is the first maximum (row-major, strict >, as windowArgmax).
+fn argmax2x2(i: u32) -> u32 {
+  var k = 0u;
+  var v = x[i];
+  let b = x[i + 1u];
+  if (b > v) { k = 1u; v = b; }
+  let c = x[i + p.w];
+  if (c > v) { k = 2u; v = c; }
+  if (x[i + p.w + 1u] > v) { k = 3u; }
+  return k;
+}
+
+@compute @workgroup_size(256)
+fn forward2x2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * 256u;
+  if (o >= p.n * p.c * p.oh * p.ow) {
+    return;
+  }
+  // The first maximum's value, by the same strict comparisons (not max(), whose NaN and ±0
+  // handling WGSL leaves to the implementation).
+  let i = window2x2(o).x;
+  var v = x[i];
+  let b = x[i + 1u];
+  v = select(v, b, b > v);
+  let c = x[i + p.w];
+  v = select(v, c, c > v);
+  let d = x[i + p.w + 1u];
+  y[o] = select(v, d, d > v);
+}
+
+@compute @workgroup_size(256)
+fn backward2x2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * 256u;
+  if (o >= p.n * p.c * p.oh * p.ow) {
+    return;
+  }
+  let win = window2x2(o);
+  let i = win.x;
+  let k = argmax2x2(i);
+  let g = dy[o];
+  dx[i] = select(0.0, g, k == 0u);
+  dx[i + 1u] = select(0.0, g, k == 1u);
+  dx[i + p.w] = select(0.0, g, k == 2u);
+  dx[i + p.w + 1u] = select(0.0, g, k == 3u);
+  // An odd width or height leaves a last column or row in no window: zeros, written by the
+  // window beside it (and the corner by the last window).
+  let lastCol = win.z + 1u == p.ow && (p.w & 1u) == 1u;
+  if (lastCol) {
+    dx[i + 2u] = 0.0;
+    dx[i + p.w + 2u] = 0.0;
+  }
+  if (win.y + 1u == p.oh && (p.h & 1u) == 1u) {
+    dx[i + 2u * p.w] = 0.0;
+    dx[i + 2u * p.w + 1u] = 0.0;
+    if (lastCol) {
+      dx[i + 2u * p.w + 2u] = 0.0;
     }
   }
 }

@@ -116,21 +116,42 @@ function params(g: Pool2dGeometry): Uint8Array {
   return packParams([g.N, g.C, g.H, g.W, g.size, g.stride, g.OH, g.OW, g.padTop, g.padLeft].map(u32));
 }
 
-/** `maxPerDim` is lowered only by tests, to force the 2-D grid. */
-export function maxPool2dGpu(g: Pool2dGeometry, x: Tensor, y: Tensor, maxPerDim = 65535): void {
-  gpuOf(x).run(FORWARD, [x, y], params(g), grid1d(y.size, 256, maxPerDim));
-}
-
+const FORWARD_2X2: Kernel = { key: 'maxpool2d.forward2x2', code: maxpoolWgsl, entry: 'forward2x2', bindings: ['read', 'write'] };
 const BACKWARD_TILES: Kernel = { key: 'maxpool2d.backwardTiles', code: maxpoolWgsl, entry: 'backward_tiles', bindings: ['read', 'read', 'write'] };
+const BACKWARD_2X2: Kernel = { key: 'maxpool2d.backward2x2', code: maxpoolWgsl, entry: 'backward2x2', bindings: ['read', 'read', 'write'] };
+
+/** Which max-pool kernels a geometry takes on WebGPU (`maxPool2dGpu`, `maxPool2dBackwardGpu`). */
+export type MaxPoolPath = '2x2' | 'tiles' | 'per-input';
 
 /**
- * No atomics either way (see the shader): windows that do not overlap (stride ≥ size) run one
- * invocation per window, which writes its whole tile of dx; overlapping ones one per input element.
- * `perInput` forces the second (tests).
+ * 2×2 windows at stride 2 without padding take the written-out kernels (forward2x2,
+ * backward2x2); other windows that do not overlap (stride ≥ size) one invocation per window that
+ * writes its whole tile of dx; overlapping ones one per input element. No atomics in any.
  */
-export function maxPool2dBackwardGpu(g: Pool2dGeometry, x: Tensor, dy: Tensor, dx: Tensor, maxPerDim = 65535, perInput = false): void {
-  if (g.stride >= g.size && !perInput) gpuOf(x).run(BACKWARD_TILES, [x, dy, dx], params(g), grid1d(dy.size, 256, maxPerDim));
-  else gpuOf(x).run(BACKWARD, [x, dy, dx], params(g), grid1d(dx.size, 256, maxPerDim));
+export function maxPoolPath(g: Pool2dGeometry): MaxPoolPath {
+  if (tiling2x2(g)) return '2x2';
+  return g.stride >= g.size ? 'tiles' : 'per-input';
+}
+
+/**
+ * `maxPerDim` is lowered only by tests, to force the 2-D grid; `path` is chosen by tests and
+ * benchmarks only ('tiles' and 'per-input' both mean the general forward kernel).
+ */
+export function maxPool2dGpu(g: Pool2dGeometry, x: Tensor, y: Tensor, maxPerDim = 65535, path = maxPoolPath(g)): void {
+  checkPath(g, path);
+  gpuOf(x).run(path === '2x2' ? FORWARD_2X2 : FORWARD, [x, y], params(g), grid1d(y.size, 256, maxPerDim));
+}
+
+export function maxPool2dBackwardGpu(g: Pool2dGeometry, x: Tensor, dy: Tensor, dx: Tensor, maxPerDim = 65535, path = maxPoolPath(g)): void {
+  checkPath(g, path);
+  const kernel = { '2x2': BACKWARD_2X2, tiles: BACKWARD_TILES, 'per-input': BACKWARD }[path];
+  gpuOf(x).run(kernel, [x, dy, dx], params(g), grid1d(path === 'per-input' ? dx.size : dy.size, 256, maxPerDim));
+}
+
+function checkPath(g: Pool2dGeometry, path: MaxPoolPath): void {
+  if ((path === '2x2' && !tiling2x2(g)) || (path === 'tiles' && g.stride < g.size)) {
+    throw new Error(`maxpool2d: the '${path}' kernels do not fit ${g.size}×${g.size} windows at stride ${g.stride} (padding ${g.padTop}, ${g.padLeft})`);
+  }
 }
 
 /** 2×2 windows at stride 2 with no padding: what elementwise.wat's maxpool2x2 computes. */

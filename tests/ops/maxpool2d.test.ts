@@ -7,6 +7,8 @@ import {
   maxPool2dBackwardGpu,
   maxPool2dBackwardRef,
   maxPool2dGpu,
+  maxPoolPath,
+  type MaxPoolPath,
   maxPool2dRef,
   pool2dGeometry,
   type Pool2dGeometry,
@@ -73,6 +75,8 @@ const CASES: Case[] = [
   [2, 1, 6, 6, 3, 3, 'valid'],
   [1, 2, 8, 7, 2, 3, 'valid'],
   [2, 4, 23, 23, 2, 2, 'valid'],
+  [1, 2, 6, 5, 2, 2, 'valid'],
+  [2, 3, 8, 10, 2, 2, 'same'],
 ];
 
 describe('maxpool2d: geometry', () => {
@@ -173,12 +177,44 @@ describe('maxpool2d: WebGPU against the CPU twin', () => {
       const xg = tensor(tiedValues(size(shape)), shape, 'webgpu');
       const dyg = tensor(randomArray(size(yShape)), yShape, 'webgpu');
       const perInput = empty(shape, 'webgpu');
-      maxPool2dBackwardGpu(g, xg, dyg, perInput, 65535, true);
+      maxPool2dBackwardGpu(g, xg, dyg, perInput, 65535, 'per-input');
       const tiles = empty(shape, 'webgpu');
-      maxPool2dBackwardGpu(g, xg, dyg, tiles, 1);
+      maxPool2dBackwardGpu(g, xg, dyg, tiles, 1, 'tiles');
       // One term per pixel at most (windows do not overlap): equal bit for bit.
       expect(Array.from(await tiles.read())).toEqual(Array.from(await perInput.read()));
     }
+  });
+
+  it.skipIf(!gpu)('2×2 windows at stride 2: the written-out kernels equal the general ones bit for bit, 2-D grid too', async () => {
+    const twoByTwo = CASES.filter((c) => maxPoolPath(pool2dGeometry(c.slice(0, 4) as number[], opt(c[4], c[5], c[6]))) === '2x2');
+    // even and odd heights and widths (an odd last row or column is in no window)
+    expect(twoByTwo.map((c) => c.slice(2, 4).join('×'))).toEqual(['4×4', '7×9', '23×23', '6×5', '8×10']);
+    for (const [N, C, H, W, sz, stride, padding] of twoByTwo) {
+      const shape = [N, C, H, W];
+      const g = pool2dGeometry(shape, opt(sz, stride, padding));
+      const yShape = [g.N, g.C, g.OH, g.OW];
+      for (const x of [randomArray(size(shape)), tiedValues(size(shape))]) {
+        const xg = tensor(x, shape, 'webgpu');
+        const dyg = tensor(randomArray(size(yShape)), yShape, 'webgpu');
+        const run = async (path: MaxPoolPath, maxPerDim: number) => {
+          const [y, dx] = [empty(yShape, 'webgpu'), empty(shape, 'webgpu')];
+          maxPool2dGpu(g, xg, y, maxPerDim, path);
+          maxPool2dBackwardGpu(g, xg, dyg, dx, maxPerDim, path);
+          return { y: Array.from(await y.read()), dx: Array.from(await dx.read()) };
+        };
+        const general = await run('tiles', 65535);
+        for (const maxPerDim of [65535, 1]) expect(await run('2x2', maxPerDim), `[${shape}], ${maxPerDim === 1 ? '2-D grid' : '1-D grid'}`).toEqual(general);
+      }
+    }
+  });
+
+  it('each geometry takes its kernels; a path that does not fit is refused', () => {
+    const path = (shape: number[], sz: number, stride: number, padding: 'valid' | 'same') => maxPoolPath(pool2dGeometry(shape, opt(sz, stride, padding)));
+    expect([path([1, 1, 46, 46], 2, 2, 'valid'), path([1, 1, 11, 11], 2, 2, 'same'), path([1, 1, 9, 9], 3, 3, 'valid'), path([1, 1, 9, 9], 3, 2, 'valid')]).toEqual(['2x2', 'tiles', 'tiles', 'per-input']);
+    const g = pool2dGeometry([1, 1, 9, 9], opt(3, 2, 'valid'));
+    const t = tensor(randomArray(81), [1, 1, 9, 9], 'cpu');
+    expect(() => maxPool2dGpu(g, t, t, 65535, '2x2')).toThrow(/^maxpool2d: the '2x2' kernels do not fit 3×3 windows at stride 2 \(padding 0, 0\)$/);
+    expect(() => maxPool2dBackwardGpu(g, t, t, t, 65535, 'tiles')).toThrow(/^maxpool2d: the 'tiles' kernels do not fit 3×3 windows at stride 2/);
   });
 
   it.skipIf(!gpu)('launches past one grid row (2-D grid)', async () => {
