@@ -4,8 +4,8 @@
 // Default shapes: the seed model's batch-norm inputs (46², 23², 11² images, a dense layer) and
 // the small model's first one. `infer` is the elementwise pass alone, so train − infer is the
 // statistics kernel and backward is one reduction plus one elementwise pass. Where S = H·W is a
-// multiple of 4, the elementwise passes are also timed as scalars against vec4 (apply and
-// backward_dx against apply4 and backward_dx4), calls alternating over 5 rounds.
+// multiple of 4, the scalar kernels are also timed against the vec4 ones (stats, apply,
+// backward_reduce, backward_dx against stats4, apply4, …), calls alternating over 5 rounds.
 import { empty, tensor } from '../src/backend/create.ts';
 import type { Shape } from '../src/backend/tensor.ts';
 import { initWebGpu } from '../src/backend/webgpu/backend.ts';
@@ -62,28 +62,40 @@ for (const shape of shapes) {
   }
   if (batchNormVec4(g)) {
     const wg = batchNormWorkgroup(gpu.info.software, g.M);
-    const runs = { inferScalar: [] as number[], inferVec4: [] as number[], backScalar: [] as number[], backVec4: [] as number[] };
     const infer = (vec4: boolean) => time(() => {
       const y = empty(shape, 'webgpu');
       batchNormInferGpu(g, x, gamma, beta, rm, rv, o.eps, y, vec4);
       y.dispose();
+    });
+    const train = (vec4: boolean) => time(() => {
+      const [y, mean, invStd] = [empty(shape, 'webgpu'), empty([C], 'webgpu'), empty([C], 'webgpu')];
+      batchNormTrainGpu(g, x, gamma, beta, rm, rv, o, y, mean, invStd, wg, vec4);
+      for (const t of [y, mean, invStd]) t.dispose();
     });
     const back = (vec4: boolean) => time(() => {
       const [dx, dgamma, dbeta] = [empty(shape, 'webgpu'), empty([C], 'webgpu'), empty([C], 'webgpu')];
       batchNormBackwardGpu(g, x, dy, gamma, rm, rv, dx, dgamma, dbeta, wg, vec4);
       for (const t of [dx, dgamma, dbeta]) t.dispose();
     });
+    const passes = { infer, train, back };
+    const runs = new Map<string, number[]>();
     for (let round = 0; round < 5; round++) {
-      runs.inferScalar.push(await infer(false));
-      runs.inferVec4.push(await infer(true));
-      runs.backScalar.push(await back(false));
-      runs.backVec4.push(await back(true));
+      for (const [name, pass] of Object.entries(passes)) {
+        for (const vec4 of [false, true]) {
+          const key = `${name} ${vec4 ? 'vec4' : 'scalar'}`;
+          runs.set(key, [...(runs.get(key) ?? []), await pass(vec4)]);
+        }
+      }
     }
-    const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
-    const [is, iv, bs, bv] = [runs.inferScalar, runs.inferVec4, runs.backScalar, runs.backVec4].map(med);
+    const med = (key: string) => [...runs.get(key)!].sort((a, b) => a - b)[2];
     const gbs = (bytes: number, msv: number) => `${(bytes / msv / 1e6).toFixed(3)} GB/s`;
-    console.log(`  elementwise, median of 5 alternating rounds: apply ${ms(is)} scalar (${gbs(size * 8, is)}), ${ms(iv)} vec4 (${gbs(size * 8, iv)}), ${(is / iv).toFixed(2)}×`);
-    console.log(`  backward (WG ${wg}, reduction included): ${ms(bs)} scalar, ${ms(bv)} vec4, ${(bs / bv).toFixed(2)}×`);
+    console.log(`  scalar against vec4 kernels (WG ${wg}), median of 5 alternating rounds:`);
+    const [is, iv] = [med('infer scalar'), med('infer vec4')];
+    console.log(`    infer (apply)               ${ms(is)} → ${ms(iv)}, ${(is / iv).toFixed(2)}× (${gbs(size * 8, is)} → ${gbs(size * 8, iv)})`);
+    const [ts, tv] = [med('train scalar'), med('train vec4')];
+    console.log(`    train (stats + apply)       ${ms(ts)} → ${ms(tv)}, ${(ts / tv).toFixed(2)}×`);
+    const [bs, bv] = [med('back scalar'), med('back vec4')];
+    console.log(`    backward (reduce + dx)      ${ms(bs)} → ${ms(bv)}, ${(bs / bv).toFixed(2)}×`);
   }
   if (shape.length === 4) {
     const y = maxPool2d(x);

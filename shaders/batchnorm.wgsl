@@ -28,6 +28,11 @@
 //   same as gamma·invStd/M·(M·dy − dbeta − x̂·dgamma), which holds the gradient through the
 //   batch mean and variance. Eight loads, one store.
 //
+// stats4 and backward_reduce4: the two reductions reading whole vec4s of the channel, for S a
+//   multiple of 4. stats4 keeps four Welford chains in the lanes of a vec4 (one count, so one
+//   division 1/k per four values instead of four), merges its lanes with Chan's formula (equal
+//   counts), then the workgroup merges as in stats; backward_reduce4 sums in four lanes and adds
+//   them before the workgroup's sum. One channel index per four values in both.
 // apply4 and backward_dx4: the same two, four neighbouring elements per invocation as one vec4,
 //   for S a multiple of 4 (each channel's S values then hold whole vec4s, so the four share one
 //   channel). Per element the scalar versions spend more on the invocation than on the data: the
@@ -85,9 +90,14 @@ fn stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   part_mean[t] = mean;
   part_m2[t] = m2;
   workgroupBarrier();
-  if (t != 0u) {
-    return;
+  if (t == 0u) {
+    finish_stats(ch);
   }
+}
+
+// Invocation 0, after the barrier: merges the WG partial (k, mean, M2) triples in order and writes
+// the channel's mean, invStd and running statistics.
+fn finish_stats(ch: u32) {
   var ka = part_k[0];
   var ma = part_mean[0];
   var m2a = part_m2[0];
@@ -157,9 +167,13 @@ fn backward_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   part_dy[t] = sdy;
   part_dyx[t] = sdyx;
   workgroupBarrier();
-  if (t != 0u) {
-    return;
+  if (t == 0u) {
+    finish_backward(ch);
   }
+}
+
+// Invocation 0, after the barrier: adds the WG partial sums in order and writes dbeta and dgamma.
+fn finish_backward(ch: u32) {
   var total_dy = 0.0;
   var total_dyx = 0.0;
   for (var i = 0u; i < WG; i++) {
@@ -226,4 +240,69 @@ fn backward_dx4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let inv = inv_std_d[ch];
   let xhat = (x4[q] - mean_d[ch]) * inv;
   dx4[q] = gamma_d[ch] * inv * (dy4[q] - (dbeta_d[ch] + xhat * dgamma_d[ch]) / f32(p.n * p.s));
+}
+
+// ---- stats4 and backward_reduce4 (S a multiple of 4) ----
+
+// Flat index in x4 (vec4 units) of vec4 j (0 ≤ j < M/4) of channel ch.
+fn channel_index4(ch: u32, j: u32) -> u32 {
+  let s4 = p.s / 4u;
+  let n = j / s4;
+  return (n * p.c + ch) * s4 + (j - n * s4);
+}
+
+@compute @workgroup_size(WG)
+fn stats4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
+  let ch = wid.x + wid.y * nwg.x;
+  if (ch >= p.c) {
+    return;
+  }
+  let count4 = p.n * p.s / 4u;
+  var k = 0.0;
+  var mean = vec4f(0.0);
+  var m2 = vec4f(0.0);
+  for (var j = t; j < count4; j += WG) {
+    let v = x4[channel_index4(ch, j)];
+    k += 1.0;
+    let d = v - mean;
+    mean += d * (1.0 / k);
+    m2 += d * (v - mean);
+  }
+  // The four lanes hold k values each: merge x with y and z with w, then the two pairs.
+  let dxy = mean.y - mean.x;
+  let dzw = mean.w - mean.z;
+  let mxy = mean.x + 0.5 * dxy;
+  let mzw = mean.z + 0.5 * dzw;
+  let d = mzw - mxy;
+  part_k[t] = 4.0 * k;
+  part_mean[t] = mxy + 0.5 * d;
+  part_m2[t] = (m2.x + m2.y + dxy * dxy * (0.5 * k)) + (m2.z + m2.w + dzw * dzw * (0.5 * k)) + d * d * k;
+  workgroupBarrier();
+  if (t == 0u) {
+    finish_stats(ch);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn backward_reduce4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
+  let ch = wid.x + wid.y * nwg.x;
+  if (ch >= p.c) {
+    return;
+  }
+  let count4 = p.n * p.s / 4u;
+  let m = mean_b[ch];
+  var sdy = vec4f(0.0);
+  var sdyx = vec4f(0.0);
+  for (var j = t; j < count4; j += WG) {
+    let i = channel_index4(ch, j);
+    let g = dy4[i];
+    sdy += g;
+    sdyx += g * (x4[i] - m);
+  }
+  part_dy[t] = (sdy.x + sdy.y) + (sdy.z + sdy.w);
+  part_dyx[t] = (sdyx.x + sdyx.y) + (sdyx.z + sdyx.w);
+  workgroupBarrier();
+  if (t == 0u) {
+    finish_backward(ch);
+  }
 }

@@ -179,9 +179,10 @@ export function batchNormWorkgroup(software: boolean, M: number): number {
 const ELEMENTWISE = 256;
 
 /**
- * Whether the elementwise passes (apply, backward_dx) take four elements per invocation as a
- * vec4: when every channel's S values hold whole vec4s (S a multiple of 4, as 46×46 and 12×12;
- * not 23×23, 11×11 or a dense layer's S = 1).
+ * Whether the kernels read x (and dy) as vec4: the reductions four values per step
+ * (stats4, backward_reduce4) and the elementwise passes four elements per invocation (apply4,
+ * backward_dx4). They can when every channel's S values hold whole vec4s (S a multiple of 4, as
+ * 46×46 and 12×12; not 23×23, 11×11 or a dense layer's S = 1).
  */
 export function batchNormVec4(g: BatchNormGeometry): boolean {
   return g.S % 4 === 0;
@@ -227,7 +228,7 @@ export function batchNormTrainGpu(
   checkVec4(g, vec4);
   const gpu = gpuOf(x);
   const p = params(g, o.eps, o.momentum, false);
-  gpu.run(kernel('stats', ['read', 'write', 'write', 'write', 'write'], wg), [x, runningMean, runningVar, mean, invStd], p, grid1d(g.C, 1));
+  gpu.run(kernel(vec4 ? 'stats4' : 'stats', ['read', 'write', 'write', 'write', 'write'], wg), [x, runningMean, runningVar, mean, invStd], p, grid1d(g.C, 1));
   const { entry, grid } = elementwise('apply', y.size, vec4);
   gpu.run(kernel(entry, ['read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE), [x, mean, invStd, gamma, beta, y], p, grid);
 }
@@ -259,7 +260,7 @@ export function batchNormBackwardGpu(
   checkVec4(g, vec4);
   const gpu = gpuOf(x);
   const p = params(g, 0, 0, false);
-  gpu.run(kernel('backward_reduce', ['read', 'read', 'read', 'read', 'write', 'write'], wg), [x, dy, mean, invStd, dgamma, dbeta], p, grid1d(g.C, 1));
+  gpu.run(kernel(vec4 ? 'backward_reduce4' : 'backward_reduce', ['read', 'read', 'read', 'read', 'write', 'write'], wg), [x, dy, mean, invStd, dgamma, dbeta], p, grid1d(g.C, 1));
   const { entry, grid } = elementwise('backward_dx', dx.size, vec4);
   const dxKernel = kernel(entry, ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'write'], ELEMENTWISE);
   gpu.run(dxKernel, [x, dy, gamma, mean, invStd, dgamma, dbeta, dx], p, grid);

@@ -182,19 +182,22 @@ describe('batchnorm: WebGPU against the CPU twin', () => {
   }
 
   for (const wg of [32, 64, 128, 256]) {
-    it.skipIf(!gpu)(`workgroup size ${wg}, [3,2,9,11] and [33,5]`, async () => {
+    // [3,2,8,12] reads vec4s: 72 per channel, fewer than 128 or 256 invocations
+    it.skipIf(!gpu)(`workgroup size ${wg}, [3,2,9,11], [3,2,8,12] and [33,5]`, async () => {
       await compareBackends([3, 2, 9, 11], wg);
+      await compareBackends([3, 2, 8, 12], wg);
       await compareBackends([33, 5], wg);
     });
   }
 
   it.skipIf(!gpu)('the seed model first layer scale: M = 64·46·46 per channel', () => compareBackends([64, 2, 46, 46]));
 
-  // S a multiple of 4 takes apply4 and backward_dx4 by default (shapes above: [3,8,12,12] and
-  // the 46×46 ones); here each such shape also runs the scalar entry points, and the vec4 ones
-  // on planes of exactly one vec4 (2×2) and on a count of vec4s that is not a multiple of 256.
+  // S a multiple of 4 reads vec4s by default (stats4, apply4, backward_reduce4, backward_dx4;
+  // shapes above: [3,8,12,12] and the 46×46 ones); here each such shape also runs the scalar
+  // entry points, and the vec4 ones on planes of exactly one vec4 (2×2) and on a count of vec4s
+  // that is not a multiple of 256.
   for (const shape of [[5, 3, 2, 2], [3, 7, 4, 6], [2, 3, 12, 12]] as Shape[]) {
-    it.skipIf(!gpu)(`elementwise passes as vec4 and as scalars, [${shape}]`, async () => {
+    it.skipIf(!gpu)(`vec4 and scalar kernels, [${shape}]`, async () => {
       await compareBackends(shape, 32, undefined, true);
       await compareBackends(shape, 32, undefined, false);
     });
@@ -239,7 +242,7 @@ describe('batchnorm: WebGPU against the CPU twin', () => {
   });
 });
 
-describe('batchnorm: the elementwise passes as vec4', () => {
+describe('batchnorm: reading vec4s', () => {
   it('where every channel holds whole vec4s: S a multiple of 4, not a dense layer or an odd plane', () => {
     const S = (shape: Shape) => batchNormVec4(geom(shape));
     expect([[1, 256, 46, 46], [8, 3, 12, 12], [2, 3, 2, 2], [1, 128, 23, 23], [1, 64, 11, 11], [2, 512], [4, 3, 1, 4]].map(S)).toEqual([true, true, true, false, false, false, true]);
