@@ -211,14 +211,24 @@ fn backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 @group(0) @binding(1) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> y4: array<vec4f>;
 
-@compute @workgroup_size(256)
-fn apply4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+// This invocation's vec4 q and its channel, or p.c for the channel when q is past the end.
+fn channel_of_vec4(gid: vec3u, nwg: vec3u) -> vec2u {
   let q = gid.x + gid.y * nwg.x * 256u;
   let s4 = p.s / 4u;
   if (q >= p.n * p.c * s4) {
+    return vec2u(q, p.c);
+  }
+  return vec2u(q, (q / s4) % p.c);
+}
+
+@compute @workgroup_size(256)
+fn apply4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let qc = channel_of_vec4(gid, nwg);
+  let q = qc.x;
+  let ch = qc.y;
+  if (ch == p.c) {
     return;
   }
-  let ch = (q / s4) % p.c;
   var inv = inv_in[ch];
   if (p.from_var != 0u) {
     inv = 1.0 / sqrt(inv + p.eps);
@@ -231,12 +241,12 @@ fn apply4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 
 @compute @workgroup_size(256)
 fn backward_dx4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let q = gid.x + gid.y * nwg.x * 256u;
-  let s4 = p.s / 4u;
-  if (q >= p.n * p.c * s4) {
+  let qc = channel_of_vec4(gid, nwg);
+  let q = qc.x;
+  let ch = qc.y;
+  if (ch == p.c) {
     return;
   }
-  let ch = (q / s4) % p.c;
   let inv = inv_std_d[ch];
   let xhat = (x4[q] - mean_d[ch]) * inv;
   dx4[q] = gamma_d[ch] * inv * (dy4[q] - (dbeta_d[ch] + xhat * dgamma_d[ch]) / f32(p.n * p.s));
