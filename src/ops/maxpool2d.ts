@@ -154,7 +154,7 @@ function checkPath(g: Pool2dGeometry, path: MaxPoolPath): void {
   }
 }
 
-/** 2×2 windows at stride 2 with no padding: what elementwise.wat's maxpool2x2 computes. */
+/** 2×2 windows at stride 2 with no padding: what elementwise.wat's maxpool2x2 and maxpool2d.wgsl's forward2x2 and backward2x2 compute. */
 function tiling2x2(g: Pool2dGeometry): boolean {
   return g.size === 2 && g.stride === 2 && g.padTop === 0 && g.padLeft === 0 && g.OH === g.H >> 1 && g.OW === g.W >> 1;
 }
