@@ -9,7 +9,7 @@
 import { empty, tensor } from '../src/backend/create.ts';
 import type { Shape } from '../src/backend/tensor.ts';
 import { initWebGpu } from '../src/backend/webgpu/backend.ts';
-import { timeCalls } from '../src/cli/timing.ts';
+import { median, timeCalls } from '../src/cli/timing.ts';
 import { batchNormBackwardGpu, batchNormInfer, batchNormInferGpu, batchNormTrainGpu, batchNormVec4, batchNormWorkgroup } from '../src/ops/batchnorm.ts';
 import { maxPool2d, maxPool2dBackward } from '../src/ops/maxpool2d.ts';
 
@@ -87,7 +87,7 @@ for (const shape of shapes) {
         }
       }
     }
-    const med = (key: string) => [...runs.get(key)!].sort((a, b) => a - b)[2];
+    const med = (key: string) => median(runs.get(key)!);
     const gbs = (bytes: number, msv: number) => `${(bytes / msv / 1e6).toFixed(3)} GB/s`;
     console.log(`  scalar against vec4 kernels (WG ${wg}), median of 5 alternating rounds:`);
     const [is, iv] = [med('infer scalar'), med('infer vec4')];

@@ -63,17 +63,25 @@ function copyLoop(src: Float32Array, dst: Float32Array): void {
   for (let i = 0; i < src.length; i++) dst[i] = src[i];
 }
 
+/** The CPU peak kernels' data (cpuPeak, cpuPeakProbe): the FMA loop's multipliers, and two 32 MiB buffers (far beyond the caches) to copy. */
+function cpuPeakData(): { v: Float32Array; src: Float32Array; dst: Float32Array } {
+  const n = 1 << 23;
+  return {
+    v: Float32Array.from({ length: FMA_LENGTH }, (_, i) => 0.999 + (i % 7) * 1e-4),
+    src: Float32Array.from({ length: n }, (_, i) => i % 1000),
+    dst: new Float32Array(n),
+  };
+}
+
 export async function cpuPeak(budgetSeconds: number): Promise<PeakResult> {
   const none = () => Promise.resolve();
-  const v = Float32Array.from({ length: FMA_LENGTH }, (_, i) => 0.999 + (i % 7) * 1e-4);
+  const { v, src, dst } = cpuPeakData();
+  const n = src.length;
   const passes = 4096;
   let sink = 0;
   const fma = await timeCalls(() => void (sink += fmaLoop(v, passes)), { repeat: 5, budgetSeconds, sync: none });
   if (!Number.isFinite(sink)) throw new Error('cpu peak: the FMA chains overflowed');
 
-  const n = 1 << 23; // 32 MiB per buffer: far beyond the caches
-  const src = Float32Array.from({ length: n }, (_, i) => i % 1000);
-  const dst = new Float32Array(n);
   const set = await timeCalls(() => dst.set(src), { repeat: 5, budgetSeconds: budgetSeconds / 2, sync: none });
   const loop = await timeCalls(() => copyLoop(src, dst), { repeat: 5, budgetSeconds: budgetSeconds / 2, sync: none });
   const best = set.ms <= loop.ms ? { ms: set.ms, how: 'Float32Array.prototype.set' } : { ms: loop.ms, how: 'a plain copy loop' };
@@ -121,18 +129,15 @@ export function gpuPeakProbe(gpu: WebGpuBackend): PeakProbe {
 
 /** setIsFaster: cpuPeak's choice of copy (Float32Array.prototype.set or a plain loop). */
 export function cpuPeakProbe(setIsFaster: boolean): PeakProbe {
-  const v = Float32Array.from({ length: FMA_LENGTH }, (_, i) => 0.999 + (i % 7) * 1e-4);
+  const { v, src, dst } = cpuPeakData();
   const passes = 1024;
-  const n = 1 << 23;
-  const src = Float32Array.from({ length: n }, (_, i) => i % 1000);
-  const dst = new Float32Array(n);
   let sink = 0;
   return {
     fma: () => void (sink += fmaLoop(v, passes)),
     flops: passes * FMA_LENGTH * 16,
     // The copy cpuPeak found faster at the start of the run.
     copy: setIsFaster ? () => dst.set(src) : () => copyLoop(src, dst),
-    bytes: 2 * n * 4,
+    bytes: 2 * src.length * 4,
     dispose: () => {},
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { debug } from '../../src/backend/backends.ts';
 import { tensor } from '../../src/backend/create.ts';
 import { Random } from '../../src/backend/random.ts';
-import { keep, scope } from '../../src/backend/scope.ts';
+import { scope } from '../../src/backend/scope.ts';
 import type { BackendName } from '../../src/backend/tensor.ts';
 import { ReLU } from '../../src/nn/activation.ts';
 import { BatchNorm } from '../../src/nn/batchnorm.ts';
@@ -19,6 +19,7 @@ import { expectClose, GPU_TOLERANCE, relativeError } from '../support/compare.ts
 import { gpu } from '../support/gpu.ts';
 import { SLOW } from '../support/requires.ts';
 import { randomArray, randomInt } from '../support/random.ts';
+import { setParamValue } from './layer-gradcheck.ts';
 
 /**
  * Folded against unfolded, same backend. Both run the very same float32 products; they differ
@@ -71,11 +72,10 @@ function randomizeParams(model: Sequential): void {
     const role = p.name.slice(p.name.lastIndexOf('.') + 1);
     if (role === 'weight') continue;
     const n = p.value.size;
-    const v =
-      role === 'gamma' ? randomArray(n, -1.5, 1.5) : role === 'running_var' ? randomArray(n, 0.2, 2) : role === 'running_mean' ? randomArray(n, -0.5, 0.5) : randomArray(n, -0.3, 0.3);
-    const old = p.value;
-    p.value = keep(tensor(v, old.shape, old.backend));
-    old.dispose();
+    setParamValue(
+      p,
+      role === 'gamma' ? randomArray(n, -1.5, 1.5) : role === 'running_var' ? randomArray(n, 0.2, 2) : role === 'running_mean' ? randomArray(n, -0.5, 0.5) : randomArray(n, -0.3, 0.3),
+    );
   }
 }
 

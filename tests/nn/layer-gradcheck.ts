@@ -3,11 +3,11 @@ import { tensor } from '../../src/backend/create.ts';
 import { Random } from '../../src/backend/random.ts';
 import { keep } from '../../src/backend/scope.ts';
 import type { Shape } from '../../src/backend/tensor.ts';
-import type { Layer } from '../../src/nn/layer.ts';
+import type { Layer, Param } from '../../src/nn/layer.ts';
 import { expectClose } from '../support/compare.ts';
 import { dot, expectGradient, toF64 } from '../support/gradcheck.ts';
 import { randomArray, randomInt } from '../support/random.ts';
-import { float64Forward } from './float64-net.ts';
+import { float64Forward, type Float64Pass } from './float64-net.ts';
 
 /**
  * The layers run on float32 tensors; the specification (float64-net.ts) and its finite
@@ -38,12 +38,16 @@ export function randomizeParams(layers: readonly Layer[]): void {
       const role = p.name.slice(p.name.lastIndexOf('.') + 1);
       if (role === 'weight') continue;
       const n = p.value.size;
-      const v = role === 'gamma' ? randomArray(n, 0.5, 1.5) : role === 'running_var' ? randomArray(n, 0.5, 2) : randomArray(n, -0.3, 0.3);
-      const old = p.value;
-      p.value = keep(tensor(v, old.shape, old.backend));
-      old.dispose();
+      setParamValue(p, role === 'gamma' ? randomArray(n, 0.5, 1.5) : role === 'running_var' ? randomArray(n, 0.5, 2) : randomArray(n, -0.3, 0.3));
     }
   }
+}
+
+/** Replaces a parameter's tensor with `values`, same shape, on the same backend. */
+export function setParamValue(p: Param, values: Float32Array): void {
+  const old = p.value;
+  p.value = keep(tensor(values, old.shape, old.backend));
+  old.dispose();
 }
 
 export async function float64Params(layers: readonly Layer[]): Promise<Map<string, Float64Array>> {
@@ -52,15 +56,21 @@ export async function float64Params(layers: readonly Layer[]): Promise<Map<strin
   return out;
 }
 
-/** Random x [N, ...shapes[0]] far from every kink of the float64 net (see MARGIN). */
-export function drawInput(layers: readonly Layer[], shapes: readonly Shape[], params: Map<string, Float64Array>, N: number, dropSeed: number): Float32Array {
+/**
+ * Random x [N, ...shapes[0]] far from every kink of the float64 net (see MARGIN), and, given
+ * `accept`, whose float64 pass it accepts too.
+ */
+export function drawInput(
+  layers: readonly Layer[], shapes: readonly Shape[], params: Map<string, Float64Array>, N: number, dropSeed: number,
+  accept: (pass: Float64Pass) => boolean = () => true,
+): Float32Array {
   const size = N * shapes[0].reduce((a, b) => a * b, 1);
   for (let attempt = 0; attempt < 50; attempt++) {
     const x = randomArray(size);
-    const { margin } = float64Forward(layers, shapes, params, toF64(x), N, { training: true, rng: new Random(dropSeed) });
-    if (margin >= MARGIN) return x;
+    const pass = float64Forward(layers, shapes, params, toF64(x), N, { training: true, rng: new Random(dropSeed) });
+    if (pass.margin >= MARGIN && accept(pass)) return x;
   }
-  throw new Error('drawInput: 50 draws all within 1e-4 of a kink');
+  throw new Error('drawInput: 50 draws, each within 1e-4 of a kink or refused by accept');
 }
 
 /**

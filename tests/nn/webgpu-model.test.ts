@@ -23,8 +23,8 @@ import { gpu } from '../support/gpu.ts';
 import { wasm } from '../support/wasm.ts';
 import { SLOW } from '../support/requires.ts';
 import { randomArray, randomInt } from '../support/random.ts';
-import { float64Backward, float64Forward } from './float64-net.ts';
-import { drawInput, float64Params, randomizeParams } from './layer-gradcheck.ts';
+import { float64Backward, float64Forward, type Float64Pass } from './float64-net.ts';
+import { drawInput, float64Params, randomizeParams, setParamValue } from './layer-gradcheck.ts';
 
 /** Every layer type, odd sizes, batch norm in both layouts. */
 function tinyModel(): Sequential {
@@ -52,10 +52,7 @@ async function twins(make: () => Sequential, target: BackendName = 'webgpu'): Pr
   randomizeParams(cpu.layers);
   const webgpu = make().build(new Random(0), 'cpu');
   const source = new Map(cpu.params().map((p) => [p.name, p.value]));
-  for (const p of webgpu.params()) {
-    p.value.dispose();
-    p.value = keep(tensor(await source.get(p.name)!.read(), p.value.shape, 'cpu'));
-  }
+  for (const p of webgpu.params()) setParamValue(p, await source.get(p.name)!.read());
   await webgpu.moveTo(target);
   return { cpu, other: webgpu, webgpu };
 }
@@ -107,11 +104,7 @@ function byLayer(names: string[]): Map<string, string[]> {
 /** Gives the WebGPU twin the CPU's parameters and optimizer state, so that a step compares one update. */
 async function sync(from: { model: Sequential; optimizer: Optimizer }, to: { model: Sequential; optimizer: Optimizer }): Promise<void> {
   const values = new Map(from.model.params().map((p) => [p.name, p.value]));
-  for (const p of to.model.params()) {
-    const old = p.value;
-    p.value = keep(tensor(await values.get(p.name)!.read(), old.shape, old.backend));
-    old.dispose();
-  }
+  for (const p of to.model.params()) setParamValue(p, await values.get(p.name)!.read());
   for (const [k, t] of from.optimizer.state) {
     to.optimizer.state.get(k)?.dispose();
     to.optimizer.state.set(k, keep(tensor(await t.read(), t.shape, to.model.backend)));
@@ -197,13 +190,8 @@ const TINY_BATCH = 8;
  * which a normwise comparison then reads as errors of order 1.
  */
 async function drawLiveInput(model: Sequential, N: number, dropSeed: number): Promise<Float32Array> {
-  const params = await float64Params(model.layers);
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const x = drawInput(model.layers, model.shapes, params, N, dropSeed);
-    const pass = float64Forward(model.layers, model.shapes, params, toF64(x), N, { training: true, rng: new Random(dropSeed) });
-    if (model.layers.every((l, i) => l.params().length === 0 || pass.trace[i].x.some((v) => v !== 0))) return x;
-  }
-  throw new Error('drawLiveInput: 50 draws, each left a layer with only zeros for input');
+  const everyLayerFed = (pass: Float64Pass) => model.layers.every((l, i) => l.params().length === 0 || pass.trace[i].x.some((v) => v !== 0));
+  return drawInput(model.layers, model.shapes, await float64Params(model.layers), N, dropSeed, everyLayerFed);
 }
 
 const SGD: OptimizerConfig = { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 1e-3 };
@@ -508,11 +496,7 @@ async function pathDisagreements(a: Sequential, b: Sequential, x: Float32Array, 
     h = y;
   }
   for (const t of h) t.dispose();
-  for (const [p, v] of saved) {
-    const old = p.value;
-    p.value = keep(tensor(v, old.shape, old.backend));
-    old.dispose();
-  }
+  for (const [p, v] of saved) setParamValue(p, v);
   return differ;
 }
 
